@@ -1,0 +1,48 @@
+"""Events, one JSON object per line, written straight to the runner's stdout.
+
+Every writer (the runner, its threads, its worker processes) calls ``os.write`` on the
+inherited descriptor with one whole line. A pipe write of at most PIPE_BUF bytes is atomic,
+so lines from many processes never interleave and no relay thread or queue is needed.
+"""
+import json
+import os
+import threading
+import time
+
+EVENT_FD = 1
+#: Lines are kept under PIPE_BUF (4096 on Linux, 512 by POSIX' minimum is for old systems).
+MAX_LINE = 4000
+
+_t0 = 0.0
+
+
+def set_clock(t0):
+    """Set the run's start on the monotonic clock (shared by all processes on Linux)."""
+    global _t0
+    _t0 = t0
+
+
+def now():
+    """Seconds since the run started."""
+    return time.monotonic() - _t0
+
+
+def emit(kind, **fields):
+    """Write one event line."""
+    record = {"kind": kind}
+    record.update(fields)
+    line = json.dumps(record, separators=(",", ":"))
+    if len(line) >= MAX_LINE and "traceback" in record:
+        over = len(line) - MAX_LINE + 40
+        record["traceback"] = "...\n" + record["traceback"][over:]
+        line = json.dumps(record, separators=(",", ":"))
+    data = (line + "\n").encode("utf-8", "replace")
+    try:
+        os.write(EVENT_FD, data)
+    except (BrokenPipeError, OSError):
+        pass  # nobody is listening any more; the watchdog ends the run
+
+
+def ident():
+    """(pid, native thread id) of the caller."""
+    return os.getpid(), threading.get_native_id()

@@ -1,0 +1,43 @@
+"""The per-task progress array: one float64 per task in a memory-mapped file.
+
+The monitor creates the file (in /dev/shm on Linux) and the runner maps it. The name is
+removed as soon as both have it mapped, so no block outlives the processes that use it,
+whatever way they end.
+"""
+import mmap
+import os
+import tempfile
+
+SLOT = 8
+
+
+def shm_dir():
+    return "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+
+
+def create_map(tasks, prefix="conc-tui-"):
+    """Create and map a zeroed progress file; returns (path, mmap, memoryview of doubles)."""
+    fd, path = tempfile.mkstemp(prefix=prefix, dir=shm_dir())
+    try:
+        os.ftruncate(fd, max(1, tasks) * SLOT)
+        mm = mmap.mmap(fd, max(1, tasks) * SLOT)
+    finally:
+        os.close(fd)
+    return path, mm, memoryview(mm).cast("d")
+
+
+def open_map(path, tasks):
+    """Map an existing progress file; returns a writable memoryview of ``tasks`` doubles."""
+    fd = os.open(path, os.O_RDWR)
+    try:
+        mm = mmap.mmap(fd, max(1, tasks) * SLOT)
+    finally:
+        os.close(fd)
+    return memoryview(mm).cast("d")
+
+
+def unlink(path):
+    try:
+        os.unlink(path)
+    except (FileNotFoundError, TypeError):
+        pass

@@ -1,0 +1,183 @@
+"""The runner: the child process that runs one experiment and reports it as events.
+
+Started by the monitor as ``python -c BOOT CONFIG_JSON`` with:
+  fd 0  a pipe from the monitor: ``stop`` asks to cancel; end of file means the monitor died;
+  fd 1  the event pipe (one JSON line per event, see events.py);
+  fd 2  diagnostics, kept by the monitor for error messages.
+The runner lowers its priority (workers inherit it) so that whatever draws stays fluid.
+"""
+import json
+import multiprocessing
+import os
+import platform
+import signal
+import sys
+import sysconfig
+import threading
+import time
+
+from . import PROCESS_MODES, events, modes, progress
+
+try:
+    import resource
+except ImportError:  # not on Windows
+    resource = None
+
+
+def gil_enabled():
+    """True when this interpreter runs with the GIL (always, before free-threaded builds)."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    if check is not None:
+        return bool(check())
+    return not sysconfig.get_config_var("Py_GIL_DISABLED")
+
+
+def python_info():
+    return {
+        "executable": sys.executable,
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "gil_enabled": gil_enabled(),
+    }
+
+
+def usable_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def cpu_seconds():
+    """CPU seconds of this process and of every child it has waited for."""
+    if resource is None:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+    s = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
+
+
+class Run(object):
+    def __init__(self, plan):
+        self.plan = plan
+        self.lock = threading.Lock()
+        self.finished = False
+        self.cpu0 = 0.0
+
+    def finish(self, status):
+        """Report the end of the run exactly once. False when it was already reported."""
+        with self.lock:
+            if self.finished:
+                return False
+            self.finished = True
+        wall = events.now()
+        events.emit("run-finished", status=status, wall_s=round(wall, 6),
+                    cpu_s=round(cpu_seconds() - self.cpu0, 6))
+        return True
+
+    def cancel(self):
+        """Stop every worker process, report the run as cancelled, and end the runner."""
+        for child in multiprocessing.active_children():
+            try:
+                child.terminate()
+            except Exception:
+                pass
+        deadline = time.monotonic() + 0.5
+        for child in multiprocessing.active_children():
+            child.join(max(0.0, deadline - time.monotonic()))
+        for child in multiprocessing.active_children():
+            try:
+                child.kill()
+                child.join(0.2)
+            except Exception:
+                pass
+        self.finish("cancelled")
+        progress.unlink(self.plan.progress_path)
+        os._exit(130)
+
+
+def watch_control(run):
+    """Read fd 0: ``stop`` or end of file (the monitor is gone) cancels the run."""
+    buf = b""
+    while True:
+        try:
+            chunk = os.read(0, 256)
+        except InterruptedError:
+            continue
+        except OSError:
+            chunk = b""
+        if not chunk:
+            run.cancel()
+            return
+        buf += chunk
+        if b"stop" in buf:
+            run.cancel()
+            return
+
+
+def main(argv):
+    cfg = json.loads(argv[0])
+    plan = modes.Plan(cfg)
+    nice = int(cfg.get("nice", 0))
+    if nice and hasattr(os, "nice"):
+        try:
+            os.nice(nice)
+        except OSError:
+            pass
+    # stdout is the event pipe: nothing else may write to it.
+    sys.stdout = sys.stderr
+
+    mp = None
+    if plan.mode in PROCESS_MODES:
+        methods = multiprocessing.get_all_start_methods()
+        mp = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
+        start_method = mp.get_start_method()
+    else:
+        start_method = None
+
+    modes._progress = progress.open_map(plan.progress_path, plan.tasks)
+    # Forked workers inherit the mapping, so the name can go now; other start methods
+    # open it by name in each worker, and the name goes when the run ends.
+    if start_method in (None, "fork"):
+        progress.unlink(plan.progress_path)
+    modes._plan = plan
+
+    run = Run(plan)
+    run.cpu0 = cpu_seconds()
+    plan.t0 = time.monotonic()
+    events.set_clock(plan.t0)
+    signal.signal(signal.SIGTERM, lambda *_: run.cancel())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=watch_control, args=(run,), name="control", daemon=True).start()
+
+    events.emit("run-started", mode=plan.mode, workload=plan.workload, tasks=plan.tasks,
+                n=plan.n, sleep=plan.sleep, workers=plan.workers, pid=os.getpid(),
+                python=python_info(), cpu_count=usable_cpus(), t0=plan.t0,
+                start_method=start_method, nice=nice)
+    try:
+        failed = modes.RUNNERS[plan.mode](plan, mp)
+    except BaseException as exc:  # the run itself broke: say so, then end
+        import traceback
+
+        sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        run.finish("failed")
+        return 1
+    finally:
+        progress.unlink(plan.progress_path)
+    run.finish("failed" if failed else "ok")
+    return 1 if failed else 0
+
+
+BOOT = ("import sys; sys.path.insert(0, {path!r}); "
+        "from conc_tui.engine.runner import main; sys.exit(main(sys.argv[1:]))")
+
+
+def boot_command(python, config):
+    """The argv that starts a runner under ``python`` with ``config`` (a dict)."""
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return [python, "-c", BOOT.format(path=pkg_parent), json.dumps(config)]
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,183 @@
+"""What a run is made of, and the checks that refuse bad values before anything starts."""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+import psutil
+
+from ..engine import MODES, POOL_MODES, WORKLOADS
+
+MIN_PYTHON = (3, 9)
+MAX_TASKS = 100_000
+DEFAULT_NICE = 19
+
+
+class ConfigError(ValueError):
+    """A value that cannot make a run; ``field`` names the setting, str() says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def usable_cpus() -> int:
+    """Cores this process may run on (its affinity), which is the ceiling of parallelism."""
+    try:
+        return len(psutil.Process().cpu_affinity())
+    except (AttributeError, psutil.Error):
+        return psutil.cpu_count() or 1
+
+
+# -- one parser per field: used by the CLI and by the app's inputs alike -------------------
+
+def parse_mode(text: str) -> str:
+    if text not in MODES:
+        raise ConfigError("mode", f"unknown mode {text!r} (choose from {', '.join(MODES)})")
+    return text
+
+
+def parse_workload(text: str) -> str:
+    if text not in WORKLOADS:
+        raise ConfigError("workload",
+                          f"unknown workload {text!r} (choose from {', '.join(WORKLOADS)})")
+    return text
+
+
+def _int(field_name: str, text: str | int) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise ConfigError(field_name, f"{field_name} must be a whole number, not {text!r}") from None
+
+
+def parse_tasks(text: str | int) -> int:
+    value = _int("tasks", text)
+    if not 1 <= value <= MAX_TASKS:
+        raise ConfigError("tasks", f"tasks must be between 1 and {MAX_TASKS:,}, not {value}")
+    return value
+
+
+def parse_n(text: str | int) -> int:
+    value = _int("n", text)
+    if not 2 <= value <= 100_000:
+        raise ConfigError("n", f"n must be between 2 and 100000, not {value}")
+    return value
+
+
+def parse_sleep(text: str | float) -> float:
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ConfigError("sleep", f"sleep must be a number of seconds, not {text!r}") from None
+    if not value >= 0 or value > 3600:  # also refuses nan
+        raise ConfigError("sleep", f"sleep must be between 0 and 3600 seconds, not {text}")
+    return value
+
+
+def parse_workers(text: str | int | None) -> int | None:
+    if text is None or str(text).strip() in ("", "auto"):
+        return None
+    value = _int("workers", text)
+    if not 1 <= value <= 4096:
+        raise ConfigError("workers", f"workers must be between 1 and 4096, not {value}")
+    return value
+
+
+def parse_nice(text: str | int) -> int:
+    value = _int("nice", text)
+    if not 0 <= value <= 19:
+        raise ConfigError("nice", f"nice must be between 0 and 19, not {value}")
+    return value
+
+
+PARSERS = {
+    "mode": parse_mode,
+    "workload": parse_workload,
+    "tasks": parse_tasks,
+    "n": parse_n,
+    "sleep": parse_sleep,
+    "workers": parse_workers,
+    "nice": parse_nice,
+}
+
+
+@functools.lru_cache(maxsize=32)
+def check_python(path: str) -> dict:
+    """Probe an interpreter: its executable, version, implementation and GIL.
+
+    Raises ConfigError when it cannot be run or is older than 3.9.
+    """
+    exe = shutil.which(path) if os.sep not in path else path
+    if not exe or not os.path.isfile(exe) or not os.access(exe, os.X_OK):
+        raise ConfigError("python", f"interpreter not found or not executable: {path}")
+    probe = (
+        "import json, platform, sys, sysconfig;"
+        "g = getattr(sys, '_is_gil_enabled', None);"
+        "print(json.dumps({'executable': sys.executable, 'version': platform.python_version(),"
+        " 'implementation': platform.python_implementation(),"
+        " 'gil_enabled': bool(g()) if g else not sysconfig.get_config_var('Py_GIL_DISABLED'),"
+        " 'version_info': list(sys.version_info[:2])}))"
+    )
+    try:
+        out = subprocess.run([exe, "-c", probe], capture_output=True, text=True, timeout=20,
+                             stdin=subprocess.DEVNULL)
+        info = json.loads(out.stdout.strip().splitlines()[-1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        raise ConfigError("python", f"{path} did not run as a Python interpreter") from None
+    if tuple(info.pop("version_info")) < MIN_PYTHON:
+        raise ConfigError("python", f"{path} is Python {info['version']}; "
+                                    f"conc-tui needs {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer")
+    return info
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One experiment: which mode runs which workload, how many tasks, how big."""
+
+    mode: str = "threads"
+    workload: str = "cpu"
+    tasks: int = 80
+    n: int = 500
+    sleep: float = 2.0
+    workers: int | None = None  # None: usable cores (pools); one per task otherwise
+    python: str | None = None  # None: the interpreter conc-tui itself runs on
+    nice: int = DEFAULT_NICE
+    fail_tasks: tuple[int, ...] = field(default_factory=tuple)
+
+    def validated(self) -> "RunConfig":
+        """Return the config with every field checked; raises ConfigError."""
+        for name, parse in PARSERS.items():
+            parse(getattr(self, name))
+        for task in self.fail_tasks:
+            if not 0 <= task < self.tasks:
+                raise ConfigError("fail_tasks",
+                                  f"--fail-task {task} is not a task id (0..{self.tasks - 1})")
+        if self.python is not None:
+            check_python(self.python)
+        return self
+
+    def replace(self, **changes) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def python_executable(self) -> str:
+        return self.python or sys.executable
+
+    def effective_workers(self, cpus: int | None = None) -> int:
+        """Workers the mode really uses: pools default to usable cores, others one per task."""
+        if self.mode in POOL_MODES:
+            return self.workers or cpus or usable_cpus()
+        if self.mode in ("sequential", "asyncio"):
+            return 1
+        return self.tasks
+
+    def sizes_key(self) -> tuple:
+        """What makes two runs comparable for a speedup: same work, same interpreter."""
+        return (self.workload, self.tasks, self.n, self.sleep, self.python_executable)

@@ -1,0 +1,169 @@
+"""A run summarised: the JSON/CSV schema of DESIGN.md, and speedups between runs."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Sequence
+
+
+@dataclass
+class TaskResult:
+    id: int
+    status: str  # waiting (never started), running (cut short), done, failed
+    pid: int | None
+    tid: int | None
+    start_s: float | None
+    end_s: float | None
+    cpu_s: float | None
+    error: str | None
+
+
+@dataclass
+class RunResult:
+    mode: str
+    workload: str
+    tasks: int
+    n: int
+    sleep: float
+    workers: int
+    python: dict
+    cpu_count: int
+    wall_s: float
+    cpu_s: float
+    status: str  # ok, failed, cancelled (running while partial)
+    task_results: list[TaskResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def parallelism(self) -> float:
+        """Effective parallelism: CPU seconds per wall second, over the whole run."""
+        return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
+
+    @property
+    def failed_ids(self) -> list[int]:
+        return [t.id for t in self.task_results if t.status == "failed"]
+
+    def comparable(self, other: "RunResult") -> bool:
+        """Same work on the same interpreter, so wall times can be compared."""
+        same = (self.workload == other.workload and self.tasks == other.tasks
+                and self.python.get("executable") == other.python.get("executable"))
+        if self.workload in ("cpu", "mixed"):
+            same = same and self.n == other.n
+        if self.workload in ("io", "mixed"):
+            same = same and self.sleep == other.sleep
+        return same
+
+    def as_json(self) -> dict:
+        """The result object of DESIGN.md: ``tasks`` is the per-task list."""
+        d = {
+            "mode": self.mode, "workload": self.workload, "tasks": self.tasks, "n": self.n, "sleep": self.sleep,
+            "workers": self.workers, "python": self.python, "cpu_count": self.cpu_count,
+            "wall_s": round(self.wall_s, 6), "cpu_s": round(self.cpu_s, 6),
+            "parallelism": round(self.parallelism, 4), "status": self.status,
+        }
+        if self.error:
+            d["error"] = self.error
+        # DESIGN.md's schema names both the task count and the per-task list "tasks";
+        # the list wins, the count is its length (and "task_count" keeps it explicit).
+        d["task_count"] = self.tasks
+        d["tasks"] = [asdict(t) for t in self.task_results]
+        return d
+
+
+def speedup_for(result: RunResult, history: Iterable[RunResult]) -> float | None:
+    """Wall time of the latest comparable ``sequential`` run divided by this run's."""
+    base = None
+    for other in history:
+        if other.mode == "sequential" and other.status == "ok" and other.comparable(result):
+            base = other
+    if base is None or result.wall_s <= 0:
+        return None
+    return base.wall_s / result.wall_s
+
+
+def ideal_speedup(sequential: RunResult) -> float:
+    """The best speedup any mode could reach for this work on this machine.
+
+    With T tasks each needing c CPU seconds and s seconds of waiting (measured by the
+    sequential run: cpu = T*c, wall = T*(c+s)), no mode can finish before the CPU work is
+    spread over min(cores, T) cores, nor before one task's own c+s: that bounds the wall.
+    cpu gives min(cores, tasks); io gives tasks; mixed lies between.
+    """
+    tasks = max(1, sequential.tasks)
+    cores = max(1, min(sequential.cpu_count, tasks))
+    cpu = min(sequential.cpu_s, sequential.wall_s)
+    best_wall = max(cpu / cores, sequential.wall_s / tasks)
+    return sequential.wall_s / best_wall if best_wall > 0 else float(tasks)
+
+
+CSV_FIELDS = ["mode", "workload", "tasks", "n", "sleep", "workers", "python", "python_version",
+              "gil_enabled", "cpu_count", "wall_s", "cpu_s", "parallelism", "speedup",
+              "ideal_speedup", "status", "failed_tasks"]
+
+
+def csv_rows(results: Sequence[RunResult]) -> list[dict]:
+    rows = []
+    for r in results:
+        sp = speedup_for(r, results)
+        seq = [o for o in results if o.mode == "sequential" and o.status == "ok" and o.comparable(r)]
+        rows.append({
+            "mode": r.mode, "workload": r.workload, "tasks": r.tasks, "n": r.n,
+            "sleep": r.sleep, "workers": r.workers, "python": r.python.get("executable"),
+            "python_version": r.python.get("version"), "gil_enabled": r.python.get("gil_enabled"),
+            "cpu_count": r.cpu_count, "wall_s": round(r.wall_s, 4), "cpu_s": round(r.cpu_s, 4),
+            "parallelism": round(r.parallelism, 3),
+            "speedup": "" if sp is None else round(sp, 3),
+            "ideal_speedup": round(ideal_speedup(seq[-1]), 3) if seq else "",
+            "status": r.status, "failed_tasks": " ".join(map(str, r.failed_ids)),
+        })
+    return rows
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write a whole file or nothing: a temporary file beside it, renamed into place."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".conc-tui-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def to_json_text(results: RunResult | Sequence[RunResult]) -> str:
+    if isinstance(results, RunResult):
+        payload = results.as_json()
+    else:
+        payload = {"runs": [dict(r.as_json(), speedup=speedup_for(r, results)) for r in results]}
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def to_csv_text(results: Sequence[RunResult]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS)
+    writer.writeheader()
+    writer.writerows(csv_rows(results))
+    return buf.getvalue()
+
+
+def check_writable(path: str) -> str | None:
+    """Why ``path`` cannot be written, or None when it can (checked before a run starts)."""
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        return f"{path} is a directory"
+    if not os.path.isdir(directory):
+        return f"directory does not exist: {directory}"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"directory is not writable: {directory}"
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return f"file is not writable: {path}"
+    return None

@@ -1,0 +1,134 @@
+"""Samples the machine and the runner with psutil: cores, process tree, threads.
+
+Call ``sample()`` on a timer (1–4 Hz). It never blocks: every figure is a difference
+between this reading and the previous one, and the first reading only sets the baseline.
+Each Sampler keeps its own baseline (psutil.cpu_percent's is global, shared by all callers).
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import psutil
+
+from .config import usable_cpus
+
+HISTORY = 120  # samples kept per core: a minute at 2 Hz
+
+
+@dataclass
+class ThreadLoad:
+    tid: int
+    cpu_s: float  # CPU seconds so far
+    share: float  # fraction of one core over the last interval
+
+
+@dataclass
+class Sample:
+    """One reading. Percentages are 0..100; parallelism is in cores (CPU s per wall s)."""
+
+    t: float
+    per_core: list[float]
+    tree_cpu_s: float = 0.0  # CPU seconds of the runner and all its descendants, so far
+    parallelism_now: float = 0.0  # over the last interval
+    processes: int = 0  # live processes in the runner's tree
+    threads: list[ThreadLoad] = field(default_factory=list)  # the runner's own threads
+
+    @property
+    def total(self) -> float:
+        return sum(self.per_core) / len(self.per_core) if self.per_core else 0.0
+
+
+def _busy(a, b) -> float:
+    """Percent busy of one core between two cpu_times readings."""
+    idle_a = a.idle + getattr(a, "iowait", 0.0)
+    idle_b = b.idle + getattr(b, "iowait", 0.0)
+    total = sum(b) - sum(a)
+    if total <= 0:
+        return 0.0
+    return max(0.0, min(100.0, 100.0 * (1.0 - (idle_b - idle_a) / total)))
+
+
+class Sampler:
+    """Per-core load for the whole machine, and the CPU of one runner's process tree."""
+
+    def __init__(self, history: int = HISTORY) -> None:
+        self.cpu_count = usable_cpus()
+        self.logical_cores = psutil.cpu_count() or 1
+        self.history: list[deque] = [deque(maxlen=history) for _ in range(self.logical_cores)]
+        self.parallelism_history: deque = deque(maxlen=history)
+        self._last_cores = psutil.cpu_times(percpu=True)
+        self._last_t = time.monotonic()
+        self._root: psutil.Process | None = None
+        self._last_tree: float | None = None
+        self._last_threads: dict[int, float] = {}
+
+    def watch(self, pid: int | None) -> None:
+        """Follow the process tree of ``pid`` (a runner), or nothing when None."""
+        self._root = None
+        self._last_tree = None
+        self._last_threads = {}
+        if pid is not None:
+            try:
+                self._root = psutil.Process(pid)
+            except psutil.Error:
+                self._root = None
+
+    def sample(self) -> Sample:
+        now = time.monotonic()
+        dt = max(1e-6, now - self._last_t)
+        cores = psutil.cpu_times(percpu=True)
+        per_core = [_busy(a, b) for a, b in zip(self._last_cores, cores)]
+        self._last_cores, self._last_t = cores, now
+        for hist, value in zip(self.history, per_core):
+            hist.append(value)
+
+        s = Sample(t=now, per_core=per_core)
+        if self._root is not None:
+            tree, procs = self._tree_cpu()
+            s.processes = procs
+            if tree is not None:
+                s.tree_cpu_s = tree
+                if self._last_tree is not None:
+                    s.parallelism_now = max(0.0, (tree - self._last_tree) / dt)
+                self._last_tree = tree
+            s.threads = self._threads(dt)
+        self.parallelism_history.append(s.parallelism_now)
+        return s
+
+    def _tree_cpu(self) -> tuple[float | None, int]:
+        """CPU seconds of the runner, its live descendants, and the ones it has reaped."""
+        root = self._root
+        try:
+            with root.oneshot():
+                t = root.cpu_times()
+                total = t.user + t.system + t.children_user + t.children_system
+            kids = root.children(recursive=True)
+        except psutil.Error:
+            return self._last_tree, 0
+        for kid in kids:
+            try:
+                k = kid.cpu_times()
+                total += k.user + k.system
+            except psutil.Error:
+                pass  # ended between listing and reading; its time moves to the parent
+        if self._last_tree is not None and total < self._last_tree:
+            total = self._last_tree  # a child was between states; never go backwards
+        return total, 1 + len(kids)
+
+    def _threads(self, dt: float) -> list[ThreadLoad]:
+        try:
+            threads = self._root.threads()
+        except psutil.Error:
+            return []
+        out = []
+        last = self._last_threads
+        self._last_threads = {}
+        for th in threads:
+            cpu = th.user_time + th.system_time
+            self._last_threads[th.id] = cpu
+            prev = last.get(th.id)
+            share = 0.0 if prev is None else max(0.0, (cpu - prev) / dt)
+            out.append(ThreadLoad(th.id, cpu, share))
+        return out
