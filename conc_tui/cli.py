@@ -1,0 +1,196 @@
+"""Command line: the live app (no subcommand), ``run`` and ``compare`` (headless)."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from typing import Sequence
+
+from . import __version__
+from .engine import MODE_HELP, MODES, WORKLOAD_HELP, WORKLOADS
+
+EXIT_USAGE = 2
+EPILOG = """\
+modes:
+{modes}
+
+workloads:
+{workloads}
+
+examples:
+  conc-tui                                   the live app, with the article's experiment ready
+  conc-tui run --mode processes              80 x heavy(500) in 80 processes, headless
+  conc-tui run --mode asyncio --workload io  80 coroutines sleeping 2 s each
+  conc-tui compare --tasks 8 --n 300         every mode, cpu and io, one table
+""".format(
+    modes="\n".join(f"  {m:<13} {h}" for m, h in MODE_HELP.items()),
+    workloads="\n".join(f"  {w:<13} {h}" for w, h in WORKLOAD_HELP.items()),
+)
+
+
+class Interrupted(Exception):
+    """A signal asked us to stop; ``code`` is the exit status to end with."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _arg(name: str):
+    """An argparse type that uses the monitor's parser for ``name``."""
+    from .monitor.config import PARSERS, ConfigError
+
+    def convert(text):
+        try:
+            return PARSERS[name](text)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _python(text: str) -> str:
+    from .monitor.config import ConfigError, check_python
+
+    try:
+        check_python(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _add_size_options(p: argparse.ArgumentParser, *, single: bool) -> None:
+    if single:
+        p.add_argument("--mode", "-m", type=_arg("mode"), default="threads", metavar="MODE",
+                       help=f"how the tasks run: {', '.join(MODES)} (default: threads)")
+        p.add_argument("--workload", "-w", type=_arg("workload"), default="cpu", metavar="W",
+                       help=f"what each task does: {', '.join(WORKLOADS)} (default: cpu)")
+    p.add_argument("--tasks", "-t", type=_arg("tasks"), default=80, metavar="N",
+                   help="how many tasks (default: 80, as in the article)")
+    p.add_argument("--n", "-n", type=_arg("n"), default=500, metavar="N",
+                   help="size of heavy(n): x**y for x, y in 1..n-1 (default: 500)")
+    p.add_argument("--sleep", "-s", type=_arg("sleep"), default=2.0, metavar="S",
+                   help="seconds each io task sleeps (default: 2.0)")
+    p.add_argument("--workers", type=_arg("workers"), default=None, metavar="N",
+                   help="pool size for thread-pool and process-pool (default: usable cores)")
+    p.add_argument("--python", type=_python, default=None, metavar="PATH",
+                   help="run the work under another interpreter, CPython 3.9+ "
+                        "(e.g. a free-threaded python3.13t); default: this one")
+    p.add_argument("--nice", type=_arg("nice"), default=19, metavar="N",
+                   help="scheduling niceness of the work, 0-19, so the screen stays fluid "
+                        "(default: 19; 0 to run at normal priority)")
+
+
+_SUBPARSERS: dict = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="conc-tui", formatter_class=fmt, epilog=EPILOG,
+        description="Watch Python concurrency happen: the GIL holding threads back, "
+                    "processes filling the cores, asyncio waiting on I/O. With no command, "
+                    "opens the live app.")
+    parser.add_argument("--version", "-V", action="version", version=f"conc-tui {__version__}")
+    _add_size_options(parser, single=True)
+    parser.add_argument("--run", action="store_true",
+                        help="start the run as soon as the app is up")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", formatter_class=fmt, epilog=EPILOG,
+                         help="one run, headless: 'id is done' lines, then a summary",
+                         description="Run one experiment without the app: print each task's "
+                                     "'<id> is done' as it happens, then wall time, CPU time "
+                                     "and effective parallelism.")
+    _add_size_options(run, single=True)
+    run.add_argument("--json", metavar="FILE", help="write the result as JSON to FILE")
+    run.add_argument("--quiet", "-q", action="store_true",
+                     help="no per-task lines: a live progress line on a terminal, then the summary")
+    run.add_argument("--fail-task", type=int, action="append", default=[], metavar="ID",
+                     help="make task ID raise an error halfway (to see failures); repeatable")
+
+    cmp = sub.add_parser("compare", formatter_class=fmt, epilog=EPILOG,
+                         help="every mode in turn, headless: one table with speedups",
+                         description="Run each mode in turn for each workload and print one "
+                                     "table: wall, CPU, parallelism, speedup against "
+                                     "sequential, and the ideal speedup on this machine.")
+    cmp.add_argument("--modes", nargs="+", type=_arg("mode"), default=list(MODES), metavar="M",
+                     help="modes to run (default: all six)")
+    cmp.add_argument("--workloads", nargs="+", type=_arg("workload"), default=["cpu", "io"],
+                     metavar="W", help="workloads to run (default: cpu io)")
+    _add_size_options(cmp, single=False)
+    _SUBPARSERS.update(run=run, compare=cmp)
+    cmp.add_argument("--json", metavar="FILE", help="write every run as JSON to FILE")
+    cmp.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE")
+    return parser
+
+
+def _config(args, mode: str | None = None, workload: str | None = None):
+    from .monitor import RunConfig
+
+    return RunConfig(
+        mode=mode or args.mode, workload=workload or args.workload, tasks=args.tasks,
+        n=args.n, sleep=args.sleep, workers=args.workers, python=args.python, nice=args.nice,
+        fail_tasks=tuple(getattr(args, "fail_task", ()) or ()),
+    )
+
+
+def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
+    parser = _SUBPARSERS.get(args.command, parser)
+    from .monitor.results import check_writable
+
+    for opt in ("json", "csv"):
+        path = getattr(args, opt, None)
+        if path:
+            why = check_writable(path)
+            if why:
+                parser.error(f"--{opt}: cannot write {path}: {why}")
+    for task in getattr(args, "fail_task", ()) or ():
+        if not 0 <= task < args.tasks:
+            parser.error(f"--fail-task: {task} is not a task id (0..{args.tasks - 1})")
+
+
+def _install_signal_handlers() -> None:
+    def raise_interrupted(signum, _frame):
+        raise Interrupted(128 + signum)
+
+    signal.signal(signal.SIGTERM, raise_interrupted)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, raise_interrupted)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _check_outputs(parser, args)
+    if args.command is None:
+        return _app(args)
+    _install_signal_handlers()
+    from . import headless
+
+    if args.command == "run":
+        return headless.run(_config(args), json_path=args.json, quiet=args.quiet)
+    configs = [_config(args, mode=m, workload=w) for w in args.workloads
+               for m in _ordered(args.modes)]
+    return headless.compare(configs, json_path=args.json, csv_path=args.csv)
+
+
+def _ordered(modes: Sequence[str]) -> list[str]:
+    """Sequential first (every speedup needs it), then the rest in the order given."""
+    seen = []
+    for m in sorted(modes, key=lambda m: m != "sequential"):
+        if m not in seen:
+            seen.append(m)
+    return seen
+
+
+def _app(args) -> int:
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        sys.stderr.write("conc-tui: the live app needs a terminal; for a headless run use "
+                         "'conc-tui run' (see 'conc-tui run --help')\n")
+        return EXIT_USAGE
+    from .ui.app import run_app
+
+    return run_app(_config(args), autorun=args.run)

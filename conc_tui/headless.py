@@ -1,0 +1,210 @@
+"""Headless output for ``conc-tui run`` and ``conc-tui compare``: plain lines and Rich tables.
+
+Drives the same Session as the app. Ctrl+C, SIGTERM or SIGHUP stop the run cleanly, and the
+partial result is still printed and written, with status ``cancelled``.
+"""
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .monitor import RunConfig, RunResult, Session, ideal_speedup, speedup_for
+from .monitor.results import to_csv_text, to_json_text, write_atomic
+
+EXIT_FAILED = 1
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _interrupt_code(exc: BaseException) -> int:
+    return getattr(exc, "code", 130) if not isinstance(exc, KeyboardInterrupt) else 130
+
+
+def _stop_quietly(session: Session) -> None:
+    """Stop a session while further Ctrl+C / SIGTERM are held off."""
+    old = {sig: signal.signal(sig, signal.SIG_IGN)
+           for sig in (signal.SIGINT, signal.SIGTERM) if sig is not None}
+    try:
+        session.stop()
+        session.poll()
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def describe_python(info: dict) -> str:
+    gil = info.get("gil_enabled")
+    gil_text = "GIL enabled" if gil else ("GIL disabled" if gil is not None else "GIL unknown")
+    return (f"{info.get('implementation', 'Python')} {info.get('version', '?')} "
+            f"({gil_text}) {info.get('executable', '')}").strip()
+
+
+def verdict(parallelism: float, cores: int, workload: str) -> str:
+    """A plain reading of effective parallelism against the cores there are."""
+    if workload == "io" or parallelism < 0.5:
+        return "waiting on I/O" if workload != "cpu" else "mostly idle"
+    if parallelism <= 1.15:
+        return "GIL-bound" if cores > 1 else "one core"
+    return "parallel"
+
+
+def print_summary(out: Console, result: RunResult) -> None:
+    status = {"ok": "[green]ok[/]", "failed": "[red]failed[/]",
+              "cancelled": "[yellow]cancelled[/]"}.get(result.status, result.status)
+    done = sum(t.status == "done" for t in result.task_results)
+    out.print(f"[bold]{result.mode}[/] · {result.workload} · {result.tasks} tasks · "
+              f"n={result.n} · sleep={result.sleep:g} s · workers={result.workers} · {status}")
+    out.print(f"wall {result.wall_s:.2f} s   CPU {result.cpu_s:.2f} s   "
+              f"effective parallelism {result.parallelism:.2f} of {result.cpu_count} cores"
+              f" — {verdict(result.parallelism, result.cpu_count, result.workload)}")
+    out.print(f"tasks: {done} done", end="")
+    if result.failed_ids:
+        out.print(f", [red]{len(result.failed_ids)} failed[/] "
+                  f"({', '.join(map(str, result.failed_ids[:20]))}"
+                  f"{', …' if len(result.failed_ids) > 20 else ''})", end="")
+    left = result.tasks - done - len(result.failed_ids)
+    if left:
+        out.print(f", {left} not finished", end="")
+    out.print()
+    out.print(f"interpreter: {describe_python(result.python)}", markup=False)
+    if result.error:
+        out.print(f"[red]error:[/] {result.error}")
+
+
+def _event_line(out: Console, ev: dict) -> None:
+    kind = ev.get("kind")
+    if kind == "task-done":
+        out.print(f"{ev['id']} is done  [dim]pid {ev.get('pid')} thread {ev.get('tid')} "
+                  f"at {ev.get('t', 0):.2f} s[/]")
+    elif kind == "task-failed":
+        out.print(f"[red]{ev['id']} failed: {ev.get('error')}[/]  "
+                  f"[dim]pid {ev.get('pid')} thread {ev.get('tid')}[/]")
+
+
+def _write_outputs(err: Console, json_path: str | None, csv_path: str | None,
+                   payload) -> bool:
+    ok = True
+    for path, text in ((json_path, lambda: to_json_text(payload)),
+                       (csv_path, lambda: to_csv_text(payload))):
+        if not path:
+            continue
+        try:
+            write_atomic(path, text())
+        except OSError as exc:
+            err.print(f"conc-tui: cannot write {path}: {exc.strerror or exc}", markup=False)
+            ok = False
+    return ok
+
+
+def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False) -> int:
+    """``conc-tui run``: one run, events as they happen, then the summary."""
+    out, err = _console(), _console(stderr=True)
+    session = Session(config)
+    code = None
+    live = quiet and out.is_terminal
+    progress = None
+    try:
+        session.start()
+        if live:
+            progress = Progress(TextColumn(f"{config.mode} · {config.workload}"), BarColumn(),
+                                MofNCompleteColumn(), TextColumn("tasks"),
+                                TimeElapsedColumn(), console=out, transient=True)
+            progress.start()
+            bar = progress.add_task("run", total=config.tasks)
+            while not session.done:
+                session.wait(0.1)
+                session.poll()
+                progress.update(bar, completed=session.counts["done"] + session.counts["failed"])
+        else:
+            for ev in session.events():
+                if not quiet:
+                    _event_line(out, ev)
+    except (KeyboardInterrupt, Interrupted_types()) as exc:
+        code = _interrupt_code(exc)
+        _stop_quietly(session)
+    finally:
+        if progress is not None:
+            progress.stop()
+        session.close()
+    result = session.result()
+    print_summary(out, result)
+    written = _write_outputs(err, json_path, None, result)
+    if code is not None:
+        return code
+    if result.status != "ok" or not written:
+        return EXIT_FAILED
+    return 0
+
+
+def Interrupted_types():
+    from .cli import Interrupted
+
+    return Interrupted
+
+
+def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare") -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for name, justify in (("mode", "left"), ("workload", "left"), ("wall s", "right"),
+                          ("CPU s", "right"), ("parallelism", "right"),
+                          ("speedup", "right"), ("ideal", "right"), ("status", "left")):
+        table.add_column(name, justify=justify)
+    for r in results:
+        sp = speedup_for(r, results)
+        seq = [o for o in results if o.mode == "sequential" and o.status == "ok"
+               and o.comparable(r)]
+        table.add_row(r.mode, r.workload, f"{r.wall_s:.2f}", f"{r.cpu_s:.2f}",
+                      f"{r.parallelism:.2f}", "—" if sp is None else f"{sp:.2f}x",
+                      f"{ideal_speedup(seq[-1]):.2f}x" if seq else "—", r.status)
+    return table
+
+
+def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
+            csv_path: str | None = None) -> int:
+    """``conc-tui compare``: every mode in turn, then one table."""
+    out, err = _console(), _console(stderr=True)
+    results: list[RunResult] = []
+    code = None
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=err, transient=True,
+                        disable=not err.is_terminal)
+    try:
+        with progress:
+            overall = progress.add_task("runs", total=len(configs))
+            for cfg in configs:
+                session = Session(cfg)
+                bar = progress.add_task(f"{cfg.mode} · {cfg.workload}", total=cfg.tasks)
+                try:
+                    session.start()
+                    while not session.done:
+                        session.wait(0.1)
+                        session.poll()
+                        progress.update(bar, completed=session.counts["done"]
+                                        + session.counts["failed"])
+                finally:
+                    if not session.done:
+                        _stop_quietly(session)
+                    session.close()
+                    results.append(session.result())
+                    progress.remove_task(bar)
+                if not out.is_terminal or not err.is_terminal:
+                    r = results[-1]
+                    err.print(f"{r.mode} · {r.workload}: {r.wall_s:.2f} s, {r.status}",
+                              markup=False)
+                progress.advance(overall)
+    except (KeyboardInterrupt, Interrupted_types()) as exc:
+        code = _interrupt_code(exc)
+    cpu = results[0].cpu_count if results else 0
+    out.print(compare_table(results, title=f"conc-tui compare · {cpu} usable cores"))
+    written = _write_outputs(err, json_path, csv_path, results)
+    if code is not None:
+        return code
+    if any(r.status != "ok" for r in results) or not written:
+        return EXIT_FAILED
+    return 0
