@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import Sequence
 
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -150,11 +151,11 @@ def Interrupted_types():
 
 
 def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare") -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
     for name, justify in (("mode", "left"), ("workload", "left"), ("wall s", "right"),
-                          ("CPU s", "right"), ("parallelism", "right"),
+                          ("CPU s", "right"), ("parallel", "right"),
                           ("speedup", "right"), ("ideal", "right"), ("status", "left")):
-        table.add_column(name, justify=justify)
+        table.add_column(name, justify=justify, no_wrap=True)
     for r in results:
         sp = speedup_for(r, results)
         seq = [o for o in results if o.mode == "sequential" and o.status == "ok"
