@@ -11,7 +11,6 @@ from typing import Sequence
 
 from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .monitor import RunConfig, RunResult, Session, ideal_speedup, speedup_for
@@ -106,6 +105,8 @@ def _write_outputs(err: Console, json_path: str | None, csv_path: str | None,
 
 def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False) -> int:
     """``conc-tui run``: one run, events as they happen, then the summary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     out, err = _console(), _console(stderr=True)
     session = Session(config)
     code = None
@@ -169,6 +170,8 @@ def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare")
 def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
             csv_path: str | None = None) -> int:
     """``conc-tui compare``: every mode in turn, then one table."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     out, err = _console(), _console(stderr=True)
     results: list[RunResult] = []
     code = None

@@ -169,15 +169,5 @@ def main(argv):
     return 1 if failed else 0
 
 
-BOOT = ("import sys; sys.path.insert(0, {path!r}); "
-        "from conc_tui.engine.runner import main; sys.exit(main(sys.argv[1:]))")
-
-
-def boot_command(python, config):
-    """The argv that starts a runner under ``python`` with ``config`` (a dict)."""
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return [python, "-c", BOOT.format(path=pkg_parent), json.dumps(config)]
-
-
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

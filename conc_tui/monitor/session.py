@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from ..engine import progress as progress_map
-from ..engine.runner import boot_command
+from ..engine.boot import boot_command
 from .config import RunConfig, usable_cpus
 from .results import RunResult, TaskResult
 
