@@ -61,24 +61,31 @@ def _python(text: str) -> str:
     return text
 
 
-def _add_size_options(p: argparse.ArgumentParser, *, single: bool) -> None:
+def _add_size_options(p: argparse.ArgumentParser, *, single: bool, sub: bool = False) -> None:
+    def default(value):
+        # A subcommand sets only what is given after it, so that options given before it
+        # ("conc-tui --tasks 8 run") are kept, not silently reset to the defaults.
+        return argparse.SUPPRESS if sub else value
+
     if single:
-        p.add_argument("--mode", "-m", type=_arg("mode"), default="threads", metavar="MODE",
+        p.add_argument("--mode", "-m", type=_arg("mode"), default=default("threads"),
+                       metavar="MODE",
                        help=f"how the tasks run: {', '.join(MODES)} (default: threads)")
-        p.add_argument("--workload", "-w", type=_arg("workload"), default="cpu", metavar="W",
+        p.add_argument("--workload", "-w", type=_arg("workload"), default=default("cpu"),
+                       metavar="W",
                        help=f"what each task does: {', '.join(WORKLOADS)} (default: cpu)")
-    p.add_argument("--tasks", "-t", type=_arg("tasks"), default=80, metavar="N",
+    p.add_argument("--tasks", "-t", type=_arg("tasks"), default=default(80), metavar="N",
                    help="how many tasks (default: 80, as in the article)")
-    p.add_argument("--n", "-n", type=_arg("n"), default=500, metavar="N",
+    p.add_argument("--n", "-n", type=_arg("n"), default=default(500), metavar="N",
                    help="size of heavy(n): x**y for x, y in 1..n-1 (default: 500)")
-    p.add_argument("--sleep", "-s", type=_arg("sleep"), default=2.0, metavar="S",
+    p.add_argument("--sleep", "-s", type=_arg("sleep"), default=default(2.0), metavar="S",
                    help="seconds each io task sleeps (default: 2.0)")
-    p.add_argument("--workers", type=_arg("workers"), default=None, metavar="N",
+    p.add_argument("--workers", type=_arg("workers"), default=default(None), metavar="N",
                    help="pool size for thread-pool and process-pool (default: usable cores)")
-    p.add_argument("--python", type=_python, default=None, metavar="PATH",
+    p.add_argument("--python", type=_python, default=default(None), metavar="PATH",
                    help="run the work under another interpreter, CPython 3.9+ "
                         "(e.g. a free-threaded python3.13t); default: this one")
-    p.add_argument("--nice", type=_arg("nice"), default=19, metavar="N",
+    p.add_argument("--nice", type=_arg("nice"), default=default(19), metavar="N",
                    help="scheduling niceness of the work, 0-19, so the screen stays fluid "
                         "(default: 19; 0 to run at normal priority)")
 
@@ -104,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Run one experiment without the app: print each task's "
                                      "'<id> is done' as it happens, then wall time, CPU time "
                                      "and effective parallelism.")
-    _add_size_options(run, single=True)
+    _add_size_options(run, single=True, sub=True)
     run.add_argument("--json", metavar="FILE", help="write the result as JSON to FILE")
     run.add_argument("--quiet", "-q", action="store_true",
                      help="no per-task lines: a live progress line on a terminal, then the summary")
@@ -120,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="modes to run (default: all six)")
     cmp.add_argument("--workloads", nargs="+", type=_arg("workload"), default=["cpu", "io"],
                      metavar="W", help="workloads to run (default: cpu io)")
-    _add_size_options(cmp, single=False)
+    _add_size_options(cmp, single=False, sub=True)
     _SUBPARSERS.update(run=run, compare=cmp)
     cmp.add_argument("--json", metavar="FILE", help="write every run as JSON to FILE")
     cmp.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE")

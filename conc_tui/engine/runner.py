@@ -63,6 +63,7 @@ class Run(object):
         self.plan = plan
         self.lock = threading.Lock()
         self.finished = False
+        self.cancelling = False
         self.cpu0 = 0.0
 
     def finish(self, status):
@@ -71,6 +72,9 @@ class Run(object):
             if self.finished:
                 return False
             self.finished = True
+        if self.cancelling and status == "failed":
+            # The main thread saw the workers we are terminating die: that is the cancel.
+            status = "cancelled"
         wall = events.now()
         events.emit("run-finished", status=status, wall_s=round(wall, 6),
                     cpu_s=round(cpu_seconds() - self.cpu0, 6))
@@ -78,6 +82,7 @@ class Run(object):
 
     def cancel(self):
         """Stop every worker process, report the run as cancelled, and end the runner."""
+        self.cancelling = True  # before any worker dies, so their deaths are no failure
         for child in multiprocessing.active_children():
             try:
                 child.terminate()

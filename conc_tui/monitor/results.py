@@ -125,6 +125,11 @@ def csv_rows(results: Sequence[RunResult]) -> list[dict]:
 
 def write_atomic(path: str, text: str) -> None:
     """Write a whole file or nothing: a temporary file beside it, renamed into place."""
+    if os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path):
+        # A device or pipe (/dev/stdout, /dev/null, a fifo): write into it, never replace it.
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        return
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".conc-tui-", dir=directory)
     try:
@@ -162,8 +167,18 @@ def check_writable(path: str) -> str | None:
         return f"{path} is a directory"
     if not os.path.isdir(directory):
         return f"directory does not exist: {directory}"
+    if os.path.exists(path) and not os.path.isfile(path):  # a device or pipe: written in place
+        return None if os.access(path, os.W_OK) else f"file is not writable: {path}"
     if not os.access(directory, os.W_OK | os.X_OK):
         return f"directory is not writable: {directory}"
     if os.path.exists(path) and not os.access(path, os.W_OK):
         return f"file is not writable: {path}"
+    # os.access answers yes to root almost everywhere (/proc, /sys, read-only mounts):
+    # make the temporary file write_atomic will make, to know for sure.
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".conc-tui-", dir=directory)
+    except OSError as exc:
+        return f"cannot create a file in {directory}: {exc.strerror or exc}"
+    os.close(fd)
+    os.unlink(tmp)
     return None

@@ -108,8 +108,10 @@ class Session:
                                         daemon=True)
         self._err_reader = threading.Thread(target=self._read_stderr, name="conc-tui-stderr",
                                             daemon=True)
-        self._reader.start()
+        # The stderr reader first: the events reader joins it once the runner has exited,
+        # which can happen before this thread gets to run again.
         self._err_reader.start()
+        self._reader.start()
         return self
 
     @property
@@ -297,6 +299,9 @@ class Session:
                 self._kill_group()
         if buf:
             self._push_line(buf)
+        # The runner is gone: its block's name goes too, even if it never said run-started
+        # and nobody calls stop() (the monitor keeps its own mapping for progress()).
+        progress_map.unlink(self._path)
         self._reap()
         self._queue.put(_EOF)
 
