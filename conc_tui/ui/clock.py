@@ -1,0 +1,100 @@
+"""The elapsed clock, and the one-line status under the controls.
+
+Both are cheap line widgets: setting a value refreshes only their own region, never the layout
+(DESIGN.md: a 10 Hz clock through ``Static.update`` re-lays out the screen and costs 8.8% CPU;
+refreshing its own line costs 1.3%).
+"""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+
+def format_elapsed(seconds: float) -> str:
+    """``12.3 s``; past a minute ``1:02.3``; past an hour ``1:02:03.4``."""
+    tenths = int(max(0.0, seconds) * 10 + 1e-6)
+    s, t = divmod(tenths, 10)
+    if s < 60:
+        return f"{s}.{t} s"
+    m, s = divmod(s, 60)
+    if m < 60:
+        return f"{m}:{s:02d}.{t}"
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}.{t}"
+
+
+class ElapsedClock(Widget):
+    """Seconds since the run started, to a tenth; ``text`` is what the screen shows."""
+
+    DEFAULT_CSS = """
+    ElapsedClock {
+        width: 19;
+        height: 1;
+        text-align: right;
+        padding: 0 1;
+    }
+    ElapsedClock > .elapsed-clock--label { color: $text-muted; }
+    ElapsedClock.-running { color: $text-warning; text-style: bold; }
+    """
+
+    COMPONENT_CLASSES = {"elapsed-clock--label"}
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.value = 0.0  # seconds, as last set
+        self.text = format_elapsed(0.0)
+        self.updates = 0  # how often the shown text changed (tests, benchmarks)
+
+    def set(self, seconds: float) -> None:
+        """Show ``seconds``; repaints only when the shown tenth changes."""
+        self.value = seconds
+        text = format_elapsed(seconds)
+        if text != self.text:
+            self.text = text
+            self.updates += 1
+            self.refresh()
+
+    def render(self) -> Text:
+        label = self.get_component_rich_style("elapsed-clock--label", partial=True)
+        return Text.assemble(("elapsed ", label), self.text, justify="right")
+
+
+class StatusLine(Widget):
+    """One line under the controls: what the app is doing, or why an input is refused."""
+
+    DEFAULT_CSS = """
+    StatusLine {
+        height: 1;
+        width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    StatusLine.-error { color: $text-error; text-style: bold; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.text = ""
+        self.error: str | None = None
+
+    def show(self, text: str) -> None:
+        """The app's own status (shown whenever no input is refused)."""
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def show_error(self, error: str | None) -> None:
+        """Why an input is refused, or None once every input is valid."""
+        if error != self.error:
+            self.error = error
+            self.set_class(error is not None, "-error")
+            self.refresh()
+
+    @property
+    def shown(self) -> str:
+        return f"✗ {self.error}" if self.error else self.text
+
+    def render(self) -> Text:
+        return Text(self.shown, no_wrap=True, overflow="ellipsis")

@@ -1,0 +1,171 @@
+"""The controls: mode, workload, tasks, n, sleep, workers.
+
+Every input is checked by the same parser the command line uses (``monitor.config.PARSERS``),
+so the app refuses exactly what ``conc-tui run`` refuses, with the same reason.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
+from textual.widgets import Input, Label, Select
+
+from ..engine import MODES, WORKLOADS
+from ..monitor.config import PARSERS, ConfigError, RunConfig
+
+#: The typed fields, in screen order, with their widths.
+INPUTS = (("tasks", 7), ("n", 7), ("sleep", 6), ("workers", 7))
+
+
+class FieldValidator(Validator):
+    """A Textual validator around one of the CLI's parsers."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__()
+        self.field = field
+
+    def validate(self, value: str) -> ValidationResult:
+        try:
+            PARSERS[self.field](value)
+        except ConfigError as exc:
+            return self.failure(str(exc), value)
+        return self.success()
+
+
+def _text(field: str, config: RunConfig) -> str:
+    value = getattr(config, field)
+    if field == "workers":
+        return "auto" if value is None else str(value)
+    if field == "sleep":
+        return f"{value:g}"
+    return str(value)
+
+
+class Controls(Widget):
+    """The run's settings; ``config(base)`` turns them into a RunConfig or says why not."""
+
+    DEFAULT_CSS = """
+    Controls {
+        height: 2;
+        layout: horizontal;
+    }
+    Controls > .field {
+        width: auto;
+        height: 2;
+        margin-right: 1;
+    }
+    Controls > .field > Label {
+        color: $text-muted;
+        height: 1;
+    }
+    Controls #mode { width: 16; }
+    Controls #workload { width: 10; }
+    """
+
+    @dataclass
+    class Changed(Message):
+        """A control changed; ``errors`` maps each refused field to its reason."""
+
+        controls: "Controls"
+        field: str
+        errors: dict
+
+    def __init__(self, config: RunConfig, *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._initial = config
+
+    def compose(self) -> ComposeResult:
+        cfg = self._initial
+        with Vertical(classes="field"):
+            yield Label("mode")
+            yield Select([(m, m) for m in MODES], value=cfg.mode, allow_blank=False,
+                         compact=True, id="mode")
+        with Vertical(classes="field"):
+            yield Label("workload")
+            yield Select([(w, w) for w in WORKLOADS], value=cfg.workload, allow_blank=False,
+                         compact=True, id="workload")
+        for field, width in INPUTS:
+            with Vertical(classes="field"):
+                yield Label(field)
+                yield Input(_text(field, cfg), id=field, compact=True,
+                            validators=[FieldValidator(field)],
+                            validate_on=["changed", "submitted", "blur"],
+                            tooltip=_TIPS[field]).set_styles(f"width: {width};")
+
+    # -- reading ---------------------------------------------------------------------
+
+    def values(self) -> dict[str, str]:
+        """The text of every control, as typed."""
+        out = {f: str(self.query_one(f"#{f}", Select).value) for f in ("mode", "workload")}
+        for field, _ in INPUTS:
+            out[field] = self.query_one(f"#{field}", Input).value
+        return out
+
+    def errors(self) -> dict[str, str]:
+        """Each field whose value would be refused, with the reason (empty when all valid)."""
+        out = {}
+        for field, text in self.values().items():
+            try:
+                PARSERS[field](text)
+            except ConfigError as exc:
+                out[field] = str(exc)
+        return out
+
+    def config(self, base: RunConfig) -> RunConfig:
+        """``base`` with the controls' values; raises ConfigError for the first bad one."""
+        changes = {field: PARSERS[field](text) for field, text in self.values().items()}
+        return base.replace(**changes)
+
+    # -- writing ---------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        return str(self.query_one("#mode", Select).value)
+
+    @mode.setter
+    def mode(self, mode: str) -> None:
+        self.query_one("#mode", Select).value = PARSERS["mode"](mode)
+
+    @property
+    def workload(self) -> str:
+        return str(self.query_one("#workload", Select).value)
+
+    @workload.setter
+    def workload(self, workload: str) -> None:
+        self.query_one("#workload", Select).value = PARSERS["workload"](workload)
+
+    def cycle_workload(self) -> str:
+        """Move to the next workload (cpu → io → mixed → cpu); returns it."""
+        nxt = WORKLOADS[(WORKLOADS.index(self.workload) + 1) % len(WORKLOADS)]
+        self.workload = nxt
+        return nxt
+
+    def set_value(self, field: str, text: str) -> None:
+        """Type ``text`` into ``field`` (tests, scripted demos); it is validated as typed."""
+        if field in ("mode", "workload"):
+            setattr(self, field, text)
+        else:
+            self.query_one(f"#{field}", Input).value = text
+
+    # -- events ----------------------------------------------------------------------
+
+    @on(Select.Changed)
+    @on(Input.Changed)
+    def _changed(self, event: Select.Changed | Input.Changed) -> None:
+        event.stop()
+        field = event.control.id or ""
+        self.post_message(self.Changed(self, field, self.errors()))
+
+
+_TIPS = {
+    "tasks": "how many tasks (1–100,000); the article runs 80",
+    "n": "size of heavy(n): x**y for x, y in 1..n-1 (2–100,000); the article uses 500",
+    "sleep": "seconds each io task sleeps (0–3600)",
+    "workers": "pool size for thread-pool and process-pool; auto = usable cores",
+}

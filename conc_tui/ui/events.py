@@ -1,0 +1,147 @@
+"""The events log: the article's "17 is done" lines as they arrive, with pid and thread.
+
+A bounded line widget: the app adds one frame's events at a time and the log keeps the last
+``MAX_LINES``; drawing costs the lines on screen, never the length of the run.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from .cores import split_spaces
+
+MAX_LINES = 2000
+
+#: One line: a list of (text, style name) parts; style names are this widget's components.
+Line = tuple[tuple[str, str], ...]
+
+
+def _where(ev: dict) -> str:
+    return f"  pid {ev.get('pid')} thread {ev.get('tid')} at {float(ev.get('t') or 0):.2f} s"
+
+
+def event_line(ev: dict) -> Line | None:
+    """The log line for one runner event, or None for events the log does not show."""
+    kind = ev.get("kind")
+    if kind == "task-done":
+        return ((f"{ev.get('id')} is done", "text"), (_where(ev), "dim"))
+    if kind == "task-failed":
+        return ((f"{ev.get('id')} failed: {ev.get('error')}", "error"), (_where(ev), "dim"))
+    if kind == "run-started":
+        py = ev.get("python") or {}
+        gil = py.get("gil_enabled")
+        gil_text = "GIL on" if gil else ("GIL off" if gil is not None else "GIL ?")
+        head = (f"▶ {ev.get('mode')} · {ev.get('workload')} · {ev.get('tasks')} tasks · "
+                f"n={ev.get('n')} · sleep={float(ev.get('sleep') or 0):g} s · "
+                f"workers={ev.get('workers')}")
+        tail = (f"  runner pid {ev.get('pid')} · {py.get('implementation', 'Python')} "
+                f"{py.get('version', '?')} · {gil_text} · {ev.get('cpu_count')} cores")
+        return ((head, "head"), (tail, "dim"))
+    if kind == "run-finished":
+        status = ev.get("status", "?")
+        style = {"ok": "ok", "failed": "error", "cancelled": "warn"}.get(status, "text")
+        wall = float(ev.get("wall_s") or 0.0)
+        text = f"■ run {status} after {wall:.2f} s"
+        cpu = ev.get("cpu_s")
+        extra = ""
+        if cpu is not None and wall > 0:
+            extra = f"  CPU {float(cpu):.2f} s · parallelism {float(cpu) / wall:.2f}"
+        if ev.get("error"):
+            extra += f"  {ev['error']}"
+        return ((text, style), (extra, "dim"))
+    return None
+
+
+def note_line(text: str, style: str = "dim") -> Line:
+    """A line the app itself adds (e.g. "stopping…")."""
+    return ((text, style),)
+
+
+class EventLog(ScrollView, can_focus=True):
+    """The last ``max_lines`` event lines; follows the end unless scrolled back."""
+
+    DEFAULT_CSS = """
+    EventLog {
+        height: 1fr;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    EventLog > .event-log--text { }
+    EventLog > .event-log--dim { color: $text-muted; }
+    EventLog > .event-log--head { color: $text-primary; text-style: bold; }
+    EventLog > .event-log--ok { color: $text-success; text-style: bold; }
+    EventLog > .event-log--warn { color: $text-warning; text-style: bold; }
+    EventLog > .event-log--error { color: $text-error; text-style: bold; }
+    """
+
+    COMPONENT_CLASSES = {"event-log--text", "event-log--dim", "event-log--head",
+                         "event-log--ok", "event-log--warn", "event-log--error"}
+
+    def __init__(self, *, max_lines: int = MAX_LINES, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.lines: deque[Line] = deque(maxlen=max_lines)
+        self._width = 0
+        self._style_memo: dict[str, Style] = {}
+
+    def add_events(self, events: Iterable[dict]) -> int:
+        """Add the lines of a frame's events; returns how many lines were added."""
+        return self.add_lines(filter(None, map(event_line, events)))
+
+    def add_lines(self, lines: Iterable[Line]) -> int:
+        at_end = self.scroll_offset.y >= self.max_scroll_y
+        added = 0
+        for line in lines:
+            self.lines.append(line)
+            self._width = max(self._width, sum(len(text) for text, _ in line))
+            added += 1
+        if not added:
+            return 0
+        self.virtual_size = Size(self._width, len(self.lines))
+        if at_end:
+            # force: the scrollbar may not be laid out yet for lines added this frame
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        self.refresh()
+        return added
+
+    def clear(self) -> None:
+        self.lines.clear()
+        self._width = 0
+        self.virtual_size = Size(0, 0)
+        self.refresh()
+
+    @property
+    def plain(self) -> list[str]:
+        """The lines as plain text (tests)."""
+        return ["".join(text for text, _ in line) for line in self.lines]
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_memo = {}
+
+    def _style(self, name: str) -> Style:
+        style = self._style_memo.get(name)
+        if style is None:
+            style = self.rich_style + self.get_component_rich_style(f"event-log--{name}",
+                                                                    partial=True)
+            self._style_memo[name] = style
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        index = scroll_y + y
+        base = self.rich_style
+        if index >= len(self.lines):
+            return Strip.blank(width, base)
+        line = self.lines[index]
+        strip = Strip(split_spaces([Segment(text, self._style(name)) for text, name in line
+                                    if text], base))
+        return strip.crop_extend(scroll_x, scroll_x + width, base)

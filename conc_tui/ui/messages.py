@@ -1,0 +1,13 @@
+"""Messages between the app's background work and its widgets."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+
+@dataclass
+class SessionStopped(Message):
+    """The blocking ``session.stop()`` (run in a thread worker) has returned."""
+
+    session: object

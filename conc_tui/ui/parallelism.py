@@ -1,0 +1,181 @@
+"""The parallelism panel: how many cores the run really uses, now and over the run.
+
+Effective parallelism is CPU seconds per wall second of the runner's whole process tree.
+Threads on CPU work stay near 1.0 under the GIL, processes approach the core count, and
+I/O-bound work stays near 0 while it finishes fast.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import sysconfig
+from typing import Sequence
+
+from rich.text import Text
+from textual.widget import Widget
+
+from ..engine import PROCESS_MODES
+from ..headless import verdict
+from ..monitor.sampler import ThreadLoad
+from .tasks import bar_text
+
+ONE_THREAD_MODES = ("sequential", "asyncio")
+
+
+def plain_verdict(parallelism: float, cores: int, workload: str, mode: str,
+                  gil_enabled: bool | None = True) -> str:
+    """``GIL-bound: 1.00 of 2 cores``, ``parallel: 1.97 of 2 cores``, ``waiting on I/O: …``.
+
+    The headless verdict, with "GIL-bound" kept for threads under a GIL: one thread at a time
+    is the design of sequential and asyncio, and processes (or threads without a GIL) held to
+    one core are held by something else, such as a busy machine.
+    """
+    word = verdict(parallelism, cores, workload)
+    if word == "GIL-bound":
+        if mode in ONE_THREAD_MODES:
+            word = "one thread at a time"
+        elif mode in PROCESS_MODES or gil_enabled is False:
+            word = "about one core"
+    return f"{word}: {parallelism:.2f} of {cores} cores"
+
+
+def local_python() -> dict:
+    """The interpreter conc-tui runs on, described like the runner's run-started event."""
+    probe = getattr(sys, "_is_gil_enabled", None)
+    gil = bool(probe()) if probe else not sysconfig.get_config_var("Py_GIL_DISABLED")
+    import platform
+
+    return {"executable": sys.executable, "version": platform.python_version(),
+            "implementation": platform.python_implementation(), "gil_enabled": gil}
+
+
+def describe_short(info: dict) -> str:
+    gil = info.get("gil_enabled")
+    gil_text = "GIL on" if gil else ("GIL off (free-threaded)" if gil is not None else "GIL ?")
+    return f"{info.get('implementation', 'Python')} {info.get('version', '?')} · {gil_text}"
+
+
+class ParallelismPanel(Widget):
+    """Now / run parallelism against the cores, a verdict, the runner, the interpreter."""
+
+    DEFAULT_CSS = """
+    ParallelismPanel {
+        height: auto;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        border: round $primary 50%;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    ParallelismPanel > .parallelism--label { color: $text-muted; }
+    ParallelismPanel > .parallelism--bar { color: $text-accent; background: $panel; }
+    ParallelismPanel > .parallelism--gil { color: $text-warning; text-style: bold; }
+    ParallelismPanel > .parallelism--parallel { color: $text-success; text-style: bold; }
+    ParallelismPanel > .parallelism--io { color: $text-primary; text-style: bold; }
+    ParallelismPanel > .parallelism--idle { color: $text-muted; text-style: bold; }
+    """
+
+    COMPONENT_CLASSES = {"parallelism--label", "parallelism--bar", "parallelism--gil",
+                         "parallelism--parallel", "parallelism--io", "parallelism--idle"}
+
+    BORDER_TITLE = "Parallelism"
+
+    def __init__(self, cores: int, python: dict | None = None, *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.cores = max(1, cores)
+        self.python = python or {}
+        self.now: float | None = None
+        self.run: float | None = None
+        self.mode = ""
+        self.workload = "cpu"
+        self.finished = False
+        self.processes = 0
+        self.threads: list[ThreadLoad] = []
+
+    def start_run(self, mode: str, workload: str) -> None:
+        self.mode, self.workload = mode, workload
+        self.now = self.run = None
+        self.finished = False
+        self.processes, self.threads = 0, []
+        self.refresh()
+
+    def update_live(self, now: float, run: float | None, processes: int,
+                    threads: Sequence[ThreadLoad]) -> None:
+        """One sample while a run goes."""
+        self.now, self.run = now, run
+        self.processes, self.threads = processes, list(threads)
+        self.refresh()
+
+    def finish_run(self, parallelism: float) -> None:
+        self.run = parallelism
+        self.finished = True
+        self.refresh()
+
+    def set_python(self, info: dict) -> None:
+        if info and info != self.python:
+            self.python = dict(info)
+            self.refresh()
+
+    @property
+    def verdict(self) -> str:
+        """The plain reading shown on the panel (empty before any run)."""
+        value = self.run if self.finished else self.now
+        if value is None:
+            return ""
+        return plain_verdict(value, self.cores, self.workload, self.mode,
+                             self.python.get("gil_enabled"))
+
+    def _figure(self, label: str, value: float | None, width: int) -> Text:
+        lab = self.get_component_rich_style("parallelism--label", partial=True)
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{label:<4}", lab)
+        if value is None:
+            line.append("–", lab)
+            return line
+        line.append(f"{value:5.2f} of {self.cores} cores ")
+        room = width - line.cell_len
+        if room >= 4:
+            bar = self.get_component_rich_style("parallelism--bar", partial=True)
+            line.append(bar_text(value / self.cores, room), bar)
+        return line
+
+    def render(self) -> Text:
+        width = max(10, self.size.width)
+        out = Text(no_wrap=True, overflow="ellipsis")
+        out.append_text(self._figure("now", self.now, width))
+        out.append("\n")
+        out.append_text(self._figure("run", self.run, width))
+        out.append("\n")
+        text = self.verdict
+        if text:
+            kind = ("gil" if text.startswith(("GIL", "one thread", "about one")) else
+                    "parallel" if text.startswith("parallel") else
+                    "io" if text.startswith("waiting") else "idle")
+            out.append(text, self.get_component_rich_style(f"parallelism--{kind}",
+                                                           partial=True))
+        else:
+            out.append("no run yet: press r", self.get_component_rich_style(
+                "parallelism--idle", partial=True))
+        out.append("\n")
+        lab = self.get_component_rich_style("parallelism--label", partial=True)
+        if self.processes:
+            shares = [t.share for t in self.threads]
+            procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
+            if shares:
+                out.append(f"{procs} · {len(shares)} threads: {sum(shares):.2f} cores", lab)
+            else:
+                out.append(procs, lab)
+        else:
+            out.append(f"{self.cores} usable cores", lab)
+        out.append("\n")
+        out.append(describe_short(self.python), lab)
+        exe = self.python.get("executable")
+        if exe:
+            out.append(f" · {_short_path(exe)}", lab)
+        return out
+
+
+def _short_path(path: str) -> str:
+    home = os.path.expanduser("~")
+    return "~" + path[len(home):] if home != "/" and path.startswith(home + os.sep) else path

@@ -1,0 +1,350 @@
+"""The tasks panel: one cell per task, its id, a fill for its progress, a colour for its state.
+
+One widget draws every cell with the line API: a frame costs the rows on screen, never the
+number of tasks, so 10,000 tasks update as smoothly as 80. The cell format is chosen to fit the
+space the panel gets, from the richest to the most compact:
+
+    ids     17 ████▌   the id, then a bar of 2–8 characters filled by eighths
+    mini    17▅        the id, then one glyph whose height is the progress
+    dense   1200 ▁▃▅█▇▆▅▄▃▂ ▁▁▁▂...   a row label (the first id), then one glyph per task,
+                                     in groups of ten; the glyph's height is the progress
+
+When even the dense grid does not fit, the panel scrolls.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+WAITING, RUNNING, DONE, FAILED = range(4)
+STATES = ("waiting", "running", "done", "failed")
+STATE_OF = {name: i for i, name in enumerate(STATES)}
+EVENT_STATE = {"task-started": RUNNING, "task-done": DONE, "task-failed": FAILED}
+
+EIGHTHS = " ▏▎▍▌▋▊▉"
+LEVELS = "▁▂▃▄▅▆▇█"
+BAR_WIDTHS = (8, 6, 4, 3, 2)
+GROUP = 10  # dense cells come in groups of ten, so an id is easy to count to
+
+
+@dataclass(frozen=True)
+class GridLayout:
+    """How the cells are laid out: ``rows`` rows of ``per_row`` cells of one ``kind``."""
+
+    kind: str  # ids, mini or dense
+    tasks: int
+    per_row: int
+    rows: int
+    digits: int  # width of an id
+    bar: int = 0  # ids: bar width
+
+    @property
+    def cell_w(self) -> int:
+        return {"ids": self.digits + 1 + self.bar, "mini": self.digits + 1}.get(self.kind, 1)
+
+    def width(self) -> int:
+        """Characters of the widest row."""
+        if self.kind in ("ids", "mini"):
+            return self.per_row * (self.cell_w + 1) - 1
+        groups = math.ceil(self.per_row / GROUP)
+        return self.digits + 1 + self.per_row + groups - 1
+
+    def row_of(self, task: int) -> int:
+        return task // self.per_row
+
+
+def choose_layout(tasks: int, width: int, height: int) -> GridLayout:
+    """The richest layout in which every task fits ``width`` x ``height``; else one that
+    scrolls (dense, as many per row as fit)."""
+    tasks = max(0, tasks)
+    digits = len(str(max(0, tasks - 1)))
+    width = max(1, width)
+    for bar in BAR_WIDTHS:
+        cell = digits + 1 + bar
+        per_row = max(1, (width + 1) // (cell + 1))
+        rows = math.ceil(tasks / per_row) if tasks else 0
+        if rows <= height and per_row * (cell + 1) - 1 <= width:
+            return GridLayout("ids", tasks, per_row, rows, digits, bar)
+    per_row = max(1, (width + 1) // (digits + 2))
+    rows = math.ceil(tasks / per_row) if tasks else 0
+    if rows <= height:
+        return GridLayout("mini", tasks, per_row, rows, digits)
+    room = width - digits - 1
+    groups = (room + 1) // (GROUP + 1)
+    per_row = groups * GROUP if groups else max(1, room)
+    rows = math.ceil(tasks / per_row) if tasks else 0
+    return GridLayout("dense", tasks, per_row, rows, digits)
+
+
+def bar_text(fraction: float, width: int) -> str:
+    """``fraction`` (0..1) of ``width`` characters, filled by eighths."""
+    eighths = int(round(max(0.0, min(1.0, fraction)) * width * 8))
+    full, part = divmod(eighths, 8)
+    text = "█" * full
+    if full < width:
+        text += EIGHTHS[part] + " " * (width - full - 1)
+    return text
+
+
+def _glyph(state: int, fraction: float) -> str:
+    """One character for a task: its progress as a height (waiting: a dot)."""
+    if state == WAITING:
+        return "·"
+    if state == DONE:
+        return "█"
+    return LEVELS[max(0, min(7, int(fraction * 8)))]
+
+
+class TaskGrid(ScrollView, can_focus=True):
+    """Every task of the run as a cell; the app feeds it events and progress once a frame."""
+
+    DEFAULT_CSS = """
+    TaskGrid {
+        height: 1fr;
+        border: round $primary 50%;
+        border-title-color: $text;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    TaskGrid:focus { border: round $primary; }
+    TaskGrid > .task-grid--waiting { color: $text-muted; }
+    TaskGrid > .task-grid--running { color: $text-warning; }
+    TaskGrid > .task-grid--done { color: $text-success; }
+    TaskGrid > .task-grid--failed { color: $text-error; text-style: bold; }
+    TaskGrid > .task-grid--track { background: $panel; }
+    TaskGrid > .task-grid--label { color: $text-muted; }
+    """
+
+    COMPONENT_CLASSES = {"task-grid--waiting", "task-grid--running", "task-grid--done",
+                         "task-grid--failed", "task-grid--track", "task-grid--label"}
+
+    def __init__(self, tasks: int = 0, *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.states: list[int] = []
+        self.fractions: list[float] = []
+        self.counts = [0, 0, 0, 0]
+        self.layout_info = choose_layout(0, 1, 1)
+        self._style_memo: dict[str, Style] | None = None
+        self._shown_counts: tuple | None = None
+        self.frames = 0  # frames applied (tests, benchmarks)
+        self.rows_repainted = 0  # rows repainted by those frames (tests, benchmarks)
+        self._row_keys: dict[int, tuple] = {}  # row -> what it showed when last painted
+        self.reset(tasks)
+
+    # -- data ------------------------------------------------------------------------
+
+    @property
+    def tasks(self) -> int:
+        return len(self.states)
+
+    def reset(self, tasks: int) -> None:
+        """A new run of ``tasks`` tasks, all waiting."""
+        self.states = [WAITING] * tasks
+        self.fractions = [0.0] * tasks
+        self.counts = [tasks, 0, 0, 0]
+        self._relayout()
+        self._update_title()
+        self.refresh()
+
+    def apply_events(self, events: Iterable[dict]) -> None:
+        """Move tasks to the state their events say (task-started, -done, -failed)."""
+        states, counts, n = self.states, self.counts, len(self.states)
+        for ev in events:
+            new = EVENT_STATE.get(ev.get("kind"))
+            if new is None:
+                continue
+            try:
+                i = int(ev["id"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if 0 <= i < n and states[i] != new:
+                counts[states[i]] -= 1
+                counts[new] += 1
+                states[i] = new
+
+    def set_states(self, states: Sequence[str]) -> None:
+        """Take every task's state by name (after a run, to match the session exactly)."""
+        self.states = [STATE_OF.get(s, WAITING) for s in states]
+        self.counts = [self.states.count(k) for k in range(4)]
+
+    def set_progress(self, fractions: Sequence[float]) -> None:
+        """Per-task fraction done, 0..1; a task marked done is drawn full regardless."""
+        if len(fractions) == len(self.states):
+            self.fractions = list(fractions)
+
+    def update_frame(self, events: Iterable[dict], fractions: Sequence[float] | None) -> None:
+        """One frame's worth: the events since the last frame and the progress now.
+
+        Repaints only the rows on screen in which a cell now looks different: a bar moves
+        by an eighth of a character, so most frames touch a few rows, or none.
+        """
+        self.apply_events(events)
+        if fractions is not None:
+            self.set_progress(fractions)
+        self._update_title()
+        self.frames += 1
+        self._refresh_changed_rows()
+
+    def _row_key(self, row: int, lay: GridLayout) -> tuple:
+        """What a row shows, as small integers: equal keys draw equal lines."""
+        start = row * lay.per_row
+        end = min(self.tasks, start + lay.per_row)
+        states, fractions = self.states, self.fractions
+        steps = lay.bar * 8 if lay.kind == "ids" else 8
+        return tuple(s * 1000 + (int(fractions[i] * steps + 0.5) if s in (RUNNING, FAILED) else 0)
+                     for i, s in zip(range(start, end), states[start:end]))
+
+    def _refresh_changed_rows(self) -> None:
+        lay = self.layout_info
+        if not self.is_mounted or lay.rows == 0:
+            return
+        top = self.scroll_offset.y
+        bottom = min(lay.rows, top + self.size.height)
+        keys = self._row_keys
+        first = last = None
+        for row in range(top, bottom):
+            key = self._row_key(row, lay)
+            if keys.get(row) != key:
+                keys[row] = key
+                if first is None:
+                    first = row
+                last = row
+        if first is not None:
+            self.rows_repainted += last - first + 1
+            self.refresh_lines(first, last - first + 1)
+
+    def state_of(self, task: int) -> str:
+        return STATES[self.states[task]]
+
+    # -- layout ------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._relayout()
+        self._shown_counts = None
+        self._update_title()
+
+    def _relayout(self) -> None:
+        width, height = self.size
+        lay = choose_layout(self.tasks, max(1, width), max(1, height))
+        if lay.rows > height and width > 1:  # it scrolls: leave room for the scrollbar
+            lay = choose_layout(self.tasks, width - 1, max(1, height))
+        self.layout_info = lay
+        self.virtual_size = Size(lay.width(), lay.rows)
+        self._row_keys = {}
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_memo = None
+        self._row_keys = {}
+
+    def _style(self, name: str) -> Style:
+        cache = self._style_memo
+        if cache is None:
+            base = self.rich_style
+            track = self.get_component_rich_style("task-grid--track", partial=True)
+            cache = {"base": base}
+            for state in STATES:
+                fg = self.get_component_rich_style(f"task-grid--{state}", partial=True)
+                cache[state] = base + fg
+                cache[state + "-bar"] = base + track + fg
+            cache["label"] = base + self.get_component_rich_style("task-grid--label",
+                                                                  partial=True)
+            self._style_memo = cache
+        return cache[name]
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _update_title(self) -> None:
+        waiting, running, done, failed = self.counts
+        counts = (self.tasks, waiting, running, done, failed)
+        if counts == self._shown_counts:
+            return
+        self._shown_counts = counts
+        parts = [f"{done} done"]
+        if failed:
+            parts.append(f"{failed} failed")
+        parts += [f"{running} running", f"{waiting} waiting"]
+        title = f"Tasks · {self.tasks}: " + " · ".join(parts)
+        if len(title) + 8 > self.outer_size.width > 0:
+            title = (f"{self.tasks} tasks · {done} done" + (f" · {failed} failed" if failed else "")
+                     + f" · {running} run · {waiting} wait")
+        self.border_title = Text(title)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.scrollable_content_region.width
+        lay = self.layout_info
+        if row >= lay.rows or not self.states:
+            return Strip.blank(width, self._style("base"))
+        if lay.kind == "ids":
+            segments = self._ids_row(row, lay)
+        elif lay.kind == "mini":
+            segments = self._mini_row(row, lay)
+        else:
+            segments = self._dense_row(row, lay)
+        return Strip(segments).crop_extend(scroll_x, scroll_x + width, self._style("base"))
+
+    def _ids_row(self, row: int, lay: GridLayout) -> list[Segment]:
+        base = self._style("base")
+        start = row * lay.per_row
+        end = min(self.tasks, start + lay.per_row)
+        states, fractions = self.states, self.fractions
+        out: list[Segment] = []
+        for i in range(start, end):
+            name = STATES[states[i]]
+            frac = 1.0 if states[i] == DONE else fractions[i]
+            gap = " " if i > start else ""  # in the id's segment: fewer segments per line
+            out.append(Segment(f"{gap}{i:>{lay.digits}} ", self._style(name)))
+            out.append(Segment(bar_text(frac, lay.bar), self._style(name + "-bar")))
+        return out
+
+    def _mini_row(self, row: int, lay: GridLayout) -> list[Segment]:
+        base = self._style("base")
+        start = row * lay.per_row
+        end = min(self.tasks, start + lay.per_row)
+        states, fractions = self.states, self.fractions
+        out: list[Segment] = []
+        for i in range(start, end):
+            name = STATES[states[i]]
+            gap = " " if i > start else ""
+            out.append(Segment(f"{gap}{i:>{lay.digits}}", self._style(name)))
+            out.append(Segment(_glyph(states[i], fractions[i]), self._style(name + "-bar")))
+        return out
+
+    def _dense_row(self, row: int, lay: GridLayout) -> list[Segment]:
+        base = self._style("base")
+        start = row * lay.per_row
+        end = min(self.tasks, start + lay.per_row)
+        states, fractions = self.states, self.fractions
+        out = [Segment(f"{start:>{lay.digits}} ", self._style("label"))]
+        run_text, run_style = [], None
+        for k, i in enumerate(range(start, end)):
+            if k and k % GROUP == 0:
+                if run_text:
+                    out.append(Segment("".join(run_text), run_style))
+                    run_text = []
+                out.append(Segment(" ", base))
+            state = states[i]
+            ch = _glyph(state, fractions[i])
+            style = self._style(STATES[state])
+            if style is not run_style and run_text:
+                out.append(Segment("".join(run_text), run_style))
+                run_text = []
+            run_style = style
+            run_text.append(ch)
+        if run_text:
+            out.append(Segment("".join(run_text), run_style))
+        return out

@@ -1,0 +1,400 @@
+"""The live app: keys → state with Pilot on a fake session, and one real run end to end.
+
+The fake session (``conc_tui.ui.fake.FakeSession``) plays a scripted run on a manual clock;
+these tests move the clock and draw frames themselves (``live=False``), so nothing depends on
+timing. Only the last test starts a real runner.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+import psutil
+import pytest
+from textual.app import App
+from textual.widgets import Input
+
+from conc_tui.engine import MODES, WORKLOADS
+from conc_tui.monitor import RunConfig, Session
+from conc_tui.monitor.config import PARSERS, ConfigError
+from conc_tui.ui.app import ConcApp, build_app, compare_order
+from conc_tui.ui.clock import format_elapsed
+from conc_tui.ui.events import EventLog, event_line
+from conc_tui.ui.fake import FAKE_PYTHON, FakeSampler, FakeSession
+from conc_tui.ui.help import HelpScreen
+from conc_tui.ui.tasks import choose_layout
+
+SIZE = (120, 40)
+
+
+class Sessions:
+    """A session factory that keeps every FakeSession it made."""
+
+    def __init__(self, cpu_count: int = 2) -> None:
+        self.cpu_count = cpu_count
+        self.made: list[FakeSession] = []
+
+    def __call__(self, config: RunConfig) -> FakeSession:
+        session = FakeSession(config, cpu_count=self.cpu_count)
+        self.made.append(session)
+        return session
+
+    @property
+    def last(self) -> FakeSession:
+        return self.made[-1]
+
+
+def fake_app(config: RunConfig | None = None, cores: int = 2,
+             pattern: str = "gil") -> tuple[ConcApp, Sessions]:
+    sessions = Sessions(cores)
+    app = build_app(config or RunConfig(tasks=20, n=300), session_factory=sessions,
+                    sampler=FakeSampler(cores, pattern, prefill=10), live=False,
+                    python_info=FAKE_PYTHON)
+    return app, sessions
+
+
+def play(app: ConcApp, sessions: Sessions, seconds: float, step: float = 0.25) -> None:
+    """Move the fake clock ``seconds`` forward, drawing a frame every ``step``."""
+    t = 0.0
+    while t < seconds:
+        sessions.last.advance(step)
+        app.tick()
+        app.sample_tick()
+        t += step
+
+
+def play_to_end(app: ConcApp, sessions: Sessions, limit: int = 10_000) -> None:
+    """Frames until no run is going (a compare runs every mode in turn)."""
+    for _ in range(limit):
+        if not app.running:
+            return
+        sessions.last.advance(0.5)
+        app.tick()
+    raise AssertionError("the run never ended")
+
+
+# -- keys → state ---------------------------------------------------------------------------
+
+async def test_number_keys_pick_the_mode():
+    app, _ = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for i, mode in enumerate(MODES):
+            await pilot.press(str(i + 1))
+            assert app.controls.mode == mode
+            assert f"r runs {mode} ·" in app.status.shown
+        assert app.session is None  # picking a mode does not start anything
+
+
+async def test_w_cycles_the_workload():
+    app, _ = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = [app.controls.workload]
+        for _ in WORKLOADS:
+            await pilot.press("w")
+            seen.append(app.controls.workload)
+        assert seen == ["cpu", "io", "mixed", "cpu"]
+
+
+@pytest.mark.parametrize("field, text", [("tasks", "0"), ("tasks", "many"), ("n", "1"),
+                                         ("sleep", "-1"), ("workers", "0")])
+async def test_invalid_input_is_refused_with_the_cli_reason(field, text):
+    with pytest.raises(ConfigError) as refused:
+        PARSERS[field](text)
+    app, sessions = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        box = app.query_one(f"#controls #{field}", Input)
+        box.focus()
+        box.value = ""
+        await pilot.press(*text)
+        await pilot.pause()
+        assert box.value == text
+        assert box.has_class("-invalid")
+        assert app.status.error == str(refused.value)  # the reason, where it was typed
+        assert app.status.shown.startswith("✗ ")
+
+        await pilot.press("escape")  # leave the input; the keys are the app's again
+        assert not isinstance(app.focused, Input)
+        await pilot.press("r")
+        await pilot.pause()
+        assert app.session is None and sessions.made == []  # no run started
+        assert app.status.error == f"cannot run: {refused.value}"
+        assert app.focused is box  # back to the value to fix
+
+        await pilot.press("escape", "c")
+        await pilot.pause()
+        assert sessions.made == []  # compare refuses too
+
+
+async def test_fixing_the_input_lets_the_run_start():
+    app, sessions = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        box = app.query_one("#controls #tasks", Input)
+        box.value = "0"
+        await pilot.pause()
+        assert app.status.error
+        box.value = "12"
+        await pilot.pause()
+        assert app.status.error is None
+        await pilot.press("r")
+        assert app.session is sessions.last
+        assert app.session.config.tasks == 12
+        assert app.grid.tasks == 12
+
+
+async def test_run_shows_tasks_events_and_clock():
+    app, sessions = fake_app(RunConfig(mode="processes", tasks=20, n=300))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        session = app.session
+        assert isinstance(session, FakeSession) and session.config.mode == "processes"
+        play(app, sessions, 0.5)
+        assert app.grid.counts[1] > 0  # running
+        assert app.clock.text == "0.5 s"
+        assert "running processes" in app.status.shown
+
+        play_to_end(app, sessions)
+        assert app.session is None
+        assert [app.grid.state_of(i) for i in range(20)] == ["done"] * 20
+        lines = app.event_log.plain
+        assert any(line.startswith("17 is done  pid ") and " thread " in line
+                   for line in lines)
+        assert lines[-1].startswith("■ run ok after")
+        [result] = app.results
+        assert result.status == "ok" and result.mode == "processes"
+        assert app.clock.text == format_elapsed(result.wall_s)
+        assert app.table.row_count == 1
+        assert app.visible_view == "results"
+
+
+async def test_events_are_applied_once_per_frame():
+    app, sessions = fake_app(RunConfig(mode="process-pool", tasks=40, n=300))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        frames_before = app.grid.frames
+        lines_before = len(app.event_log.lines)
+        sessions.last.advance(1.0)  # many events arrive between two frames
+        app.tick()
+        assert app.session is not None  # still running
+        assert app.grid.frames == frames_before + 1
+        assert app.grid.counts[2] > 1  # several tasks done, in that one frame
+        # the run's header and one "is done" line per finished task, all in that frame
+        assert len(app.event_log.lines) - lines_before == 1 + app.grid.counts[2]
+
+
+async def test_r_while_running_starts_nothing_more():
+    app, sessions = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        play(app, sessions, 0.3)
+        await pilot.press("r", "c")
+        assert len(sessions.made) == 1
+
+
+class SlowStopSession(FakeSession):
+    """A fake session whose stop() blocks until the test lets it return, like a real one."""
+
+    release = None  # a threading.Event, set by the test
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self.release.wait(5)
+        super().stop(timeout)
+
+
+async def test_s_stops_the_run_without_blocking_the_screen():
+    release = threading.Event()
+    made = []
+
+    def factory(config):
+        session = SlowStopSession(config, cpu_count=2)
+        session.release = release
+        made.append(session)
+        return session
+
+    app = build_app(RunConfig(mode="threads", tasks=20, n=300), session_factory=factory,
+                    sampler=FakeSampler(2, "gil"), live=False, python_info=FAKE_PYTHON)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        session = app.session
+        session.advance(1.0)
+        app.tick()
+        await pilot.press("s")
+        assert app.stopping and app.status.shown == "stopping…"
+        # stop() is blocked in its worker thread, and the screen still answers keys
+        await pilot.press("4")
+        assert app.controls.mode == "asyncio"
+        session.advance(0.3)
+        app.tick()
+        assert app.clock.text == "1.3 s"  # the clock keeps going while it stops
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.tick()
+        assert app.session is None and not app.stopping
+        [result] = app.results
+        assert result.status == "cancelled"
+        assert session.finished["status"] == "cancelled"
+        assert "cancelled" in app.status.shown
+        assert app.table.rows_text()[0]["status"] == "cancelled"
+
+        release.set()
+        await pilot.press("r")  # the app carries on
+        assert app.session is made[-1] and len(made) == 2
+
+
+async def test_a_failed_task_shows_failed_and_the_run_carries_on():
+    app, sessions = fake_app(RunConfig(mode="processes", tasks=10, n=300, fail_tasks=(3,)))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        play_to_end(app, sessions)
+        assert app.grid.state_of(3) == "failed"
+        assert all(app.grid.state_of(i) == "done" for i in range(10) if i != 3)
+        failed = [line for line in app.event_log.plain if line.startswith("3 failed:")]
+        assert failed and "TaskFailure" in failed[0]
+        assert event_line({"kind": "task-failed", "id": 3, "error": "E"})[0][1] == "error"
+        assert app.results[0].status == "failed"
+        assert "1 task(s) failed" in app.status.shown
+
+
+async def test_compare_runs_every_mode_and_fills_table_and_chart():
+    app, sessions = fake_app(RunConfig(tasks=8, n=300), cores=4, pattern="busy")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        assert app.comparing and app.session.config.mode == "sequential"
+        play_to_end(app, sessions)
+        await pilot.pause()
+        assert [s.config.mode for s in sessions.made] == compare_order()
+        assert compare_order()[0] == "sequential"
+        assert [r.mode for r in app.results] == compare_order()
+        rows = app.table.rows_text()
+        assert len(rows) == len(MODES) == app.table.row_count
+        assert rows[0]["speedup"] == "1.00x"
+        assert all(row["speedup"].endswith("x") for row in rows)
+        by_mode = {r.mode: r for r in app.results}
+        assert by_mode["processes"].wall_s < by_mode["threads"].wall_s  # 4 cores vs the GIL
+        assert [m for m, _ in app.chart.bars] == list(MODES)
+        assert app.chart.ideal is not None and app.chart.ideal > 0
+        assert app.visible_view == "compare"
+        assert not app.comparing and app.compare_queue == []
+
+
+async def test_stop_during_compare_cancels_the_rest():
+    app, sessions = fake_app(RunConfig(tasks=8, n=300))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        play(app, sessions, 0.5)
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.tick()
+        assert len(sessions.made) == 1 and app.session is None
+        assert [r.status for r in app.results] == ["cancelled"]
+
+
+async def test_help_screen_opens_and_closes():
+    app, _ = fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_quit_stops_the_running_session():
+    app, sessions = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        play(app, sessions, 0.5)
+        session = app.session
+        await pilot.press("q")
+        await pilot.pause()
+    assert session.wait(0)  # stopped by the app
+    session.poll()
+    assert session.finished["status"] == "cancelled"
+    assert app.return_code == 0
+
+
+async def test_tabs_switch_the_views():
+    app, _ = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for key, view in (("t", "results"), ("g", "compare"), ("e", "events")):
+            await pilot.press(key)
+            assert app.visible_view == view
+            assert app.query_one(f"#{view}").display
+
+
+# -- widgets on their own ---------------------------------------------------------------
+
+def test_task_layout_fits_80_and_shrinks_for_many():
+    lay = choose_layout(80, 72, 15)
+    assert lay.kind == "ids" and lay.rows <= 15 and lay.width() <= 72
+    lay = choose_layout(1000, 72, 18)
+    assert lay.kind == "dense" and lay.rows <= 18  # 1,000 fit at once, one glyph each
+    lay = choose_layout(10_000, 72, 18)
+    assert lay.kind == "dense" and lay.rows > 18  # 10,000 scroll
+
+
+async def test_ten_thousand_tasks_update_live():
+    app, sessions = fake_app(RunConfig(mode="process-pool", tasks=10_000, n=300), cores=4)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        assert app.grid.tasks == 10_000 and app.grid.layout_info.kind == "dense"
+        play(app, sessions, 2.0, step=0.5)
+        await pilot.pause()
+        done = app.grid.counts[2]
+        assert done == sum(t.state == "done" for t in app.session.tasks) > 0
+        # a frame draws the rows on screen, not 10,000 cells
+        started = time.perf_counter()
+        for y in range(app.grid.size.height):
+            app.grid.render_line(y)
+        assert time.perf_counter() - started < 0.5
+
+
+class LogApp(App):
+    def compose(self):
+        yield EventLog(max_lines=50)
+
+
+async def test_event_log_is_bounded_and_follows_the_end():
+    app = LogApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        log = app.query_one(EventLog)
+        events = [{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": i / 10}
+                  for i in range(200)]
+        log.add_events(events)
+        await pilot.pause()
+        assert len(log.lines) == 50
+        assert log.plain[-1].startswith("199 is done")
+        assert log.scroll_offset.y == log.max_scroll_y > 0
+
+
+# -- end to end -----------------------------------------------------------------------------
+
+async def test_a_real_run_through_the_app():
+    """A tiny real workload through the real Session and Sampler: every task done."""
+    config = RunConfig(mode="processes", workload="cpu", tasks=4, n=60)
+    made = []
+    app = build_app(config, session_factory=lambda cfg: made.append(Session(cfg)) or made[-1])
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        [session] = made
+        runner = session.runner_pid
+        assert runner is not None
+        deadline = time.monotonic() + 60
+        while not app.results and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        assert app.results, "the run did not finish in time"
+        [result] = app.results
+        assert result.status == "ok"
+        assert [app.grid.state_of(i) for i in range(4)] == ["done"] * 4
+        assert sorted(int(line.split()[0]) for line in app.event_log.plain
+                      if line.split()[1:3] == ["is", "done"]) == [0, 1, 2, 3]
+        row = app.table.rows_text()[0]
+        assert row["mode"] == "processes" and row["status"] == "ok"
+        assert float(row["wall"]) > 0
+        assert app.clock.value == pytest.approx(result.wall_s)
+        assert app.frames > 0  # drawn by the app's own timer
+    try:
+        proc = psutil.Process(runner)
+        assert proc.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        pass

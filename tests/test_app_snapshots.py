@@ -1,0 +1,92 @@
+"""Snapshots of the live app on deterministic data: a fake session on a manual clock and a
+fake sampler, injected through ``build_app`` with no timers running.
+
+Taken with Textual 8.2.8 (pinned in pyproject's test extra); after a deliberate UI change or a
+Textual upgrade, look at the report and regenerate with
+``pytest tests/test_app_snapshots.py --snapshot-update``.
+"""
+from __future__ import annotations
+
+from conc_tui.monitor import RunConfig
+from conc_tui.ui.app import build_app
+from conc_tui.ui.fake import FAKE_PYTHON, FakeSampler, FakeSession
+
+
+def make_app(config: RunConfig, cores: int = 2, pattern: str = "gil"):
+    made: list[FakeSession] = []
+
+    def factory(cfg: RunConfig) -> FakeSession:
+        made.append(FakeSession(cfg, cpu_count=cores))
+        return made[-1]
+
+    app = build_app(config, session_factory=factory,
+                    sampler=FakeSampler(cores, pattern, prefill=120), live=False,
+                    python_info=FAKE_PYTHON)
+    return app, made
+
+
+def mid_run(seconds: float, key: str = "r", step: float = 0.5):
+    """run_before: press ``key``, then ``seconds`` of the fake clock in frames and samples."""
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await pilot.press(key)
+        t = 0.0
+        while t < seconds and app.running:
+            app.session.advance(step)
+            app.tick()
+            app.sample_tick()
+            t += step
+        await pilot.pause()
+
+    return run_before
+
+
+def test_threads_mid_run_120x40(snap_compare):
+    app, _ = make_app(RunConfig(mode="threads", tasks=80, n=500))
+    assert snap_compare(app, terminal_size=(120, 40), run_before=mid_run(12.0))
+
+
+def test_threads_mid_run_80x24(snap_compare):
+    app, _ = make_app(RunConfig(mode="threads", tasks=80, n=500))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=mid_run(12.0))
+
+
+def test_processes_mid_run_120x40(snap_compare):
+    app, _ = make_app(RunConfig(mode="processes", tasks=80, n=500, fail_tasks=(17,)),
+                      pattern="busy")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=mid_run(10.0))
+
+
+def test_compare_finished_120x40(snap_compare):
+    app, _ = make_app(RunConfig(mode="threads", tasks=16, n=300), cores=4, pattern="busy")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=mid_run(600.0, key="c"))
+
+
+def test_compare_finished_200x60(snap_compare):
+    app, _ = make_app(RunConfig(mode="threads", tasks=16, n=300), cores=4, pattern="busy")
+    assert snap_compare(app, terminal_size=(200, 60), run_before=mid_run(600.0, key="c"))
+
+
+def test_sixty_four_cores_120x40(snap_compare):
+    app, _ = make_app(RunConfig(mode="process-pool", tasks=200, n=500), cores=64,
+                      pattern="waves")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=mid_run(0.8, step=0.2))
+
+
+def test_invalid_input_80x24(snap_compare):
+    app, _ = make_app(RunConfig())
+
+    async def run_before(pilot) -> None:
+        box = pilot.app.query_one("#controls #tasks")
+        box.value = "0"
+        await pilot.press("r")  # refused: says why and focuses the input
+        await pilot.press("escape")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_help_80x24(snap_compare):
+    app, _ = make_app(RunConfig())
+    assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
