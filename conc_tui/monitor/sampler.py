@@ -33,7 +33,10 @@ class Sample:
     tree_cpu_s: float = 0.0  # CPU seconds of the runner and all its descendants, so far
     parallelism_now: float = 0.0  # over the last interval
     processes: int = 0  # live processes in the runner's tree
-    threads: list[ThreadLoad] = field(default_factory=list)  # the runner's own threads
+    threads: list[ThreadLoad] = field(default_factory=list)  # the runner's live threads
+    #: Cores the runner process itself (all its threads, also those that ended since the
+    #: last sample; not its child processes) kept busy over the last interval.
+    runner_share: float = 0.0
 
     @property
     def total(self) -> float:
@@ -63,12 +66,14 @@ class Sampler:
         self._root: psutil.Process | None = None
         self._last_tree: float | None = None
         self._last_threads: dict[int, float] = {}
+        self._last_own: float | None = None
 
     def watch(self, pid: int | None) -> None:
         """Follow the process tree of ``pid`` (a runner), or nothing when None."""
         self._root = None
         self._last_tree = None
         self._last_threads = {}
+        self._last_own = None
         if pid is not None:
             try:
                 self._root = psutil.Process(pid)
@@ -86,7 +91,11 @@ class Sampler:
 
         s = Sample(t=now, per_core=per_core)
         if self._root is not None:
-            tree, procs = self._tree_cpu()
+            tree, procs, own = self._tree_cpu()
+            if own is not None:
+                if self._last_own is not None:
+                    s.runner_share = max(0.0, (own - self._last_own) / dt)
+                self._last_own = own
             s.processes = procs
             if tree is not None:
                 s.tree_cpu_s = tree
@@ -97,16 +106,18 @@ class Sampler:
         self.parallelism_history.append(s.parallelism_now)
         return s
 
-    def _tree_cpu(self) -> tuple[float | None, int]:
-        """CPU seconds of the runner, its live descendants, and the ones it has reaped."""
+    def _tree_cpu(self) -> tuple[float | None, int, float | None]:
+        """CPU seconds of the runner's tree (itself, live descendants, reaped ones), the
+        number of live processes in it, and the runner's own CPU seconds."""
         root = self._root
         try:
             with root.oneshot():
                 t = root.cpu_times()
-                total = t.user + t.system + t.children_user + t.children_system
+                own = t.user + t.system
+                total = own + t.children_user + t.children_system
             kids = root.children(recursive=True)
         except psutil.Error:
-            return self._last_tree, 0
+            return self._last_tree, 0, None
         for kid in kids:
             try:
                 k = kid.cpu_times()
@@ -115,7 +126,7 @@ class Sampler:
                 pass  # ended between listing and reading; its time moves to the parent
         if self._last_tree is not None and total < self._last_tree:
             total = self._last_tree  # a child was between states; never go backwards
-        return total, 1 + len(kids)
+        return total, 1 + len(kids), own
 
     def _threads(self, dt: float) -> list[ThreadLoad]:
         try:
