@@ -322,6 +322,56 @@ async def test_tabs_switch_the_views():
             assert app.query_one(f"#{view}").display
 
 
+async def test_ctrl_c_quits_and_stops_the_run():
+    app, sessions = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#controls #n", Input).focus()  # even from inside an input
+        await pilot.press("escape", "r")
+        play(app, sessions, 0.5)
+        session = app.session
+        app.query_one("#controls #n", Input).focus()
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+    assert session.wait(0)
+    assert app.return_code == 0
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+async def test_every_panel_is_on_screen(size):
+    app, sessions = fake_app(RunConfig(mode="processes", tasks=80, n=300))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("r")
+        play(app, sessions, 1.0)
+        await pilot.pause()
+        screen = app.screen.region
+        for selector in ("#controls", "#status", "#elapsed", "#cores", "#parallelism",
+                         "#task-grid", "#views", "Footer"):
+            region = app.query_one(selector).region
+            assert region.height > 0 and region.width > 0, selector
+            assert screen.contains_region(region), selector
+        # 80 tasks are all visible without scrolling (at 80x24 in a compact form)
+        assert app.grid.layout_info.rows <= app.grid.size.height
+        wide = size == (200, 60)
+        assert not app.query_one("#view-tabs").display == wide
+        shown = [v for v in ("events", "results", "compare") if app.query_one(f"#{v}").region]
+        assert shown == (["events", "results", "compare"] if wide else ["events"])
+
+
+async def test_clock_repaints_only_when_its_tenth_changes():
+    app, _ = fake_app()
+    async with app.run_test(size=SIZE):
+        clock = app.clock
+        before = clock.updates
+        clock.set(1.01)
+        clock.set(1.04)
+        clock.set(1.09)
+        assert clock.updates == before + 1 and clock.text == "1.0 s"
+        clock.set(1.1)
+        assert clock.updates == before + 2 and clock.text == "1.1 s"
+    assert format_elapsed(61.25) == "1:01.2"
+    assert format_elapsed(3723.4) == "1:02:03.4"
+
+
 # -- widgets on their own ---------------------------------------------------------------
 
 def test_task_layout_fits_80_and_shrinks_for_many():

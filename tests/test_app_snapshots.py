@@ -63,6 +63,12 @@ def test_compare_finished_120x40(snap_compare):
     assert snap_compare(app, terminal_size=(120, 40), run_before=mid_run(600.0, key="c"))
 
 
+def test_compare_finished_80x24(snap_compare):
+    """Too short for a plotext bar per mode: the same figures as text bars."""
+    app, _ = make_app(RunConfig(mode="threads", tasks=16, n=300), cores=4, pattern="busy")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=mid_run(600.0, key="c"))
+
+
 def test_compare_finished_200x60(snap_compare):
     app, _ = make_app(RunConfig(mode="threads", tasks=16, n=300), cores=4, pattern="busy")
     assert snap_compare(app, terminal_size=(200, 60), run_before=mid_run(600.0, key="c"))

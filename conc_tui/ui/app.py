@@ -2,9 +2,9 @@
 
 The app drives the monitor's Session and Sampler like the headless CLI does, and only draws:
 
-- one frame timer (10 Hz) pulls ``session.poll()`` and applies it in one ``batch_update``: the
-  events log and the elapsed clock every frame, the task cells (with ``session.progress()``)
-  every other frame;
+- one frame timer (10 Hz, only while a run goes, due just after each tenth of the clock)
+  pulls ``session.poll()`` and applies it in one ``batch_update``: the events log and the
+  elapsed clock every frame, the task cells (with ``session.progress()``) every other frame;
 - one sample timer (1 Hz) reads the sampler for the cores and parallelism panels;
 - the blocking ``session.stop()`` runs in a thread worker, which posts ``SessionStopped``.
 
@@ -102,7 +102,9 @@ class ConcApp(App[int]):
         super().__init__()
         self.config = config  # what the controls do not set (python, nice, fail_tasks)
         self.session_factory = session_factory
-        self.sampler = sampler if sampler is not None else Sampler()
+        # about the last minute of history, at the sample rate
+        self.sampler = sampler if sampler is not None else Sampler(
+            history=max(2, round(60 / self.SAMPLE_S)))
         self.autorun = autorun
         self.live = live
         self.python_info = python_info or _python_info(config)
@@ -190,7 +192,12 @@ class ConcApp(App[int]):
         os._exit(128 + getattr(signal, "SIGHUP", 1))
 
     def _terminal_alive(self) -> bool:
-        """False once our terminal has hung up (checked twice a second when live)."""
+        """False once our terminal has hung up (checked at every sample when live).
+
+        A hang-up normally arrives as SIGHUP; this catches the terminal closing while
+        something ignored SIGHUP for us (a shell with ``trap '' HUP``), when the app would
+        otherwise run on, drawing into nothing, with its run going.
+        """
         fd = self._tty_fd
         if fd is None:
             return True
@@ -245,7 +252,7 @@ class ConcApp(App[int]):
         """A run is going (or stopping)."""
         return self.session is not None
 
-    # -- the two timers --------------------------------------------------------------------
+    # -- the two timers: frames (10 Hz while a run goes) and samples (1 Hz) -----------------
 
     def tick(self) -> None:
         """One frame: every event since the last frame and the progress now, drawn at once."""

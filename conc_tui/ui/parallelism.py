@@ -109,6 +109,8 @@ class ParallelismPanel(Widget):
 
     def finish_run(self, parallelism: float) -> None:
         self.run = parallelism
+        self.now = None  # nothing runs any more
+        self.processes, self.threads = 0, []
         self.finished = True
         self.refresh()
 
@@ -155,17 +157,17 @@ class ParallelismPanel(Widget):
             out.append(text, self.get_component_rich_style(f"parallelism--{kind}",
                                                            partial=True))
         else:
-            out.append("no run yet: press r", self.get_component_rich_style(
-                "parallelism--idle", partial=True))
+            out.append("measuring…" if self.mode else "no run yet: press r",
+                       self.get_component_rich_style("parallelism--idle", partial=True))
         out.append("\n")
         lab = self.get_component_rich_style("parallelism--label", partial=True)
         if self.processes:
             shares = [t.share for t in self.threads]
             procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
-            if shares:
+            if shares and self.processes == 1:  # threads of one process: do they share?
                 out.append(f"{procs} · {len(shares)} threads: {sum(shares):.2f} cores", lab)
             else:
-                out.append(procs, lab)
+                out.append(f"{procs} in the run", lab)
         else:
             out.append(f"{self.cores} usable cores", lab)
         out.append("\n")

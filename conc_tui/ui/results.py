@@ -8,17 +8,20 @@ from textual.widgets import DataTable
 
 from ..monitor.results import RunResult, speedup_for
 
-#: (key, header, right-aligned) of the full table, and the keys kept when it is narrow.
+#: (key, header, right-aligned) of the full table; a narrow table keeps NARROW, in that
+#: order, with the SHORT headers.
 COLUMNS = (("run", "#", True), ("mode", "mode", False), ("workload", "workload", False),
            ("tasks", "tasks", True), ("n", "n", True), ("sleep", "sleep", True),
            ("wall", "wall s", True), ("cpu", "CPU s", True), ("par", "parallel", True),
            ("speedup", "speedup", True), ("status", "status", False))
-NARROW = ("mode", "workload", "wall", "cpu", "par", "speedup")
+NARROW = ("mode", "wall", "cpu", "par", "speedup", "workload", "status")
+SHORT = {"wall": "wall", "cpu": "CPU", "par": "par", "speedup": "×seq", "workload": "work"}
 FULL_WIDTH = 100  # below this many columns, the narrow set
 
 
-def row_cells(index: int, result: RunResult, history: Sequence[RunResult]) -> dict[str, Text]:
-    """The cells of one result, keyed like COLUMNS."""
+def row_cells(index: int, result: RunResult, history: Sequence[RunResult],
+              narrow: bool = False) -> dict[str, Text]:
+    """The cells of one result, keyed like COLUMNS (right-aligned to their header)."""
     sp = speedup_for(result, history)
     status_style = {"ok": "green", "failed": "bold red", "cancelled": "yellow"}.get(
         result.status, "")
@@ -32,6 +35,8 @@ def row_cells(index: int, result: RunResult, history: Sequence[RunResult]) -> di
     out = {}
     for key, header, right in COLUMNS:
         style = status_style if key == "status" else ""
+        if narrow:
+            header = SHORT.get(key, header)
         text = cells[key].rjust(len(header)) if right else cells[key]
         out[key] = Text(text, style=style, justify="right" if right else "left")
     return out
@@ -68,17 +73,20 @@ class ResultsTable(DataTable):
 
     def _rebuild(self) -> None:
         keys = self._wanted_columns()
+        narrow = keys == NARROW
         if keys != self._columns:
             self.clear(columns=True)
-            for key, header, right in COLUMNS:
-                if key in keys:
-                    self.add_column(Text(header, justify="right" if right else "left"),
-                                    key=key)
+            spec = {key: (header, right) for key, header, right in COLUMNS}
+            for key in keys:
+                header, right = spec[key]
+                if narrow:
+                    header = SHORT.get(key, header)
+                self.add_column(Text(header, justify="right" if right else "left"), key=key)
             self._columns = keys
         else:
             self.clear()
         for i, result in enumerate(self.results):
-            cells = row_cells(i, result, self.results)
+            cells = row_cells(i, result, self.results, narrow)
             self.add_row(*(cells[k] for k in keys), key=str(i))
         if self.results:
             self.move_cursor(row=len(self.results) - 1, animate=False)

@@ -117,7 +117,7 @@ class TaskGrid(ScrollView, can_focus=True):
         overflow-x: hidden;
     }
     TaskGrid:focus { border: round $primary; }
-    TaskGrid > .task-grid--waiting { color: $text-muted; }
+    TaskGrid > .task-grid--waiting { color: $text-disabled; }
     TaskGrid > .task-grid--running { color: $text-warning; }
     TaskGrid > .task-grid--done { color: $text-success; }
     TaskGrid > .task-grid--failed { color: $text-error; text-style: bold; }
@@ -304,10 +304,11 @@ class TaskGrid(ScrollView, can_focus=True):
         states, fractions = self.states, self.fractions
         out: list[Segment] = []
         for i in range(start, end):
+            if i > start:
+                out.append(Segment(" ", base))
             name = STATES[states[i]]
             frac = 1.0 if states[i] == DONE else fractions[i]
-            gap = " " if i > start else ""  # in the id's segment: fewer segments per line
-            out.append(Segment(f"{gap}{i:>{lay.digits}} ", self._style(name)))
+            out.append(Segment(f"{i:>{lay.digits}} ", self._style(name)))
             out.append(Segment(bar_text(frac, lay.bar), self._style(name + "-bar")))
         return out
 
@@ -318,9 +319,10 @@ class TaskGrid(ScrollView, can_focus=True):
         states, fractions = self.states, self.fractions
         out: list[Segment] = []
         for i in range(start, end):
+            if i > start:
+                out.append(Segment(" ", base))
             name = STATES[states[i]]
-            gap = " " if i > start else ""
-            out.append(Segment(f"{gap}{i:>{lay.digits}}", self._style(name)))
+            out.append(Segment(f"{i:>{lay.digits}}", self._style(name)))
             out.append(Segment(_glyph(states[i], fractions[i]), self._style(name + "-bar")))
         return out
 
