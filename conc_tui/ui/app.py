@@ -78,6 +78,7 @@ class ConcApp(App[int]):
     # time), the cores and parallelism at 1 Hz (a plotext redraw costs ~9 ms).
     FRAME_S = 0.1
     GRID_EVERY = 2  # frames
+    CHART_S = 2.0  # seconds between redraws of the cores chart
     SAMPLE_S = 1.0
 
     BINDINGS = [
@@ -116,6 +117,7 @@ class ConcApp(App[int]):
         self.compare_total = 0
         self.stopping = False
         self.frames = 0  # frames applied while a run went (tests, benchmarks)
+        self._pending_events: list[dict] = []  # for the event log's next repaint
         self._signals: list[int] = []
         self._run_base: tuple[float, float] | None = None  # (t, tree CPU s) at a run's start
         self._tty_fd: int | None = None
@@ -131,7 +133,11 @@ class ConcApp(App[int]):
             yield ElapsedClock(id="elapsed")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield CoresPanel(len(self.sampler.history), id="cores")
+                cores = CoresPanel(len(self.sampler.history), id="cores")
+                # The chart spans a minute: a redraw every 2 s is enough for the eye and
+                # halves plotext's share of the app's CPU (the bars follow every sample).
+                cores.plot_interval = self.CHART_S
+                yield cores
                 yield ParallelismPanel(self.sampler.cpu_count, self.python_info,
                                        id="parallelism")
             with Vertical(id="right"):
@@ -264,14 +270,18 @@ class ConcApp(App[int]):
             return
         events = session.poll()
         grid_due = self.frames % self.GRID_EVERY == 0 or session.done
+        # Cells and the event log repaint together, every GRID_EVERY frames: a new log line
+        # scrolls, and so repaints, the whole log; the clock keeps every frame.
+        self._pending_events.extend(events)
         with self.batch_update():
             self.grid.apply_events(events)
             if grid_due:
                 self.grid.update_frame((), session.progress())
-            if events:
-                self.event_log.add_events(events)
-                if session.started is not None:
-                    self.parallelism.set_python(session.started.get("python") or {})
+                if self._pending_events:
+                    self.event_log.add_events(self._pending_events)
+                    self._pending_events = []
+            if events and session.started is not None:
+                self.parallelism.set_python(session.started.get("python") or {})
             self.clock.set(session.elapsed())
         self.frames += 1
         if session.done:
@@ -313,7 +323,7 @@ class ConcApp(App[int]):
                     t0, cpu0 = self._run_base
                     run = (sample.tree_cpu_s - cpu0) / (sample.t - t0) if sample.t > t0 else None
                 self.parallelism.update_live(sample.parallelism_now, run, sample.processes,
-                                             sample.threads)
+                                             sample.threads, sample.runner_share)
 
     # -- runs ------------------------------------------------------------------------------
 

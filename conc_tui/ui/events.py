@@ -2,6 +2,10 @@
 
 A bounded line widget: the app adds one frame's events at a time and the log keeps the last
 ``MAX_LINES``; drawing costs the lines on screen, never the length of the run.
+
+Its virtual height grows in chunks of ``CHUNK`` lines, with the lines drawn against the
+bottom, because every change of ``virtual_size`` is a layout change that repaints the whole
+screen: growing by one line per frame repainted every widget ten times a second.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from textual.strip import Strip
 from .cores import split_spaces
 
 MAX_LINES = 2000
+CHUNK = 256
 
 #: One line: a list of (text, style name) parts; style names are this widget's components.
 Line = tuple[tuple[str, str], ...]
@@ -88,8 +93,10 @@ class EventLog(ScrollView, can_focus=True):
                  classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.lines: deque[Line] = deque(maxlen=max_lines)
-        self._width = 0
+        self._max_lines = max_lines
+        self._height = 0  # virtual height: lines are drawn against its bottom
         self._style_memo: dict[str, Style] = {}
+        self._strips: dict[Line, Strip] = {}  # built lines: scrolling reuses them
 
     def add_events(self, events: Iterable[dict]) -> int:
         """Add the lines of a frame's events; returns how many lines were added."""
@@ -97,14 +104,19 @@ class EventLog(ScrollView, can_focus=True):
 
     def add_lines(self, lines: Iterable[Line]) -> int:
         at_end = self.scroll_offset.y >= self.max_scroll_y
-        added = 0
-        for line in lines:
-            self.lines.append(line)
-            self._width = max(self._width, sum(len(text) for text, _ in line))
-            added += 1
-        if not added:
+        before = len(self.lines)
+        self.lines.extend(lines)
+        added = len(self.lines) - before
+        if not added and before < self._max_lines:
             return 0
-        self.virtual_size = Size(self._width, len(self.lines))
+        count = len(self.lines)
+        if count <= self.size.height:  # no scrollbar until the lines overflow the view
+            height = count
+        else:
+            height = min(self._max_lines, -(-count // CHUNK) * CHUNK)
+        if height != self._height:
+            self._height = height
+            self.virtual_size = Size(0, height)
         if at_end:
             # force: the scrollbar may not be laid out yet for lines added this frame
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
@@ -113,7 +125,7 @@ class EventLog(ScrollView, can_focus=True):
 
     def clear(self) -> None:
         self.lines.clear()
-        self._width = 0
+        self._height = 0
         self.virtual_size = Size(0, 0)
         self.refresh()
 
@@ -125,6 +137,7 @@ class EventLog(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._style_memo = {}
+        self._strips = {}
 
     def _style(self, name: str) -> Style:
         style = self._style_memo.get(name)
@@ -137,11 +150,16 @@ class EventLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        index = scroll_y + y
+        index = scroll_y + y - (self._height - len(self.lines))
         base = self.rich_style
-        if index >= len(self.lines):
+        if not 0 <= index < len(self.lines):
             return Strip.blank(width, base)
         line = self.lines[index]
-        strip = Strip(split_spaces([Segment(text, self._style(name)) for text, name in line
-                                    if text], base))
+        strip = self._strips.get(line)
+        if strip is None:
+            if len(self._strips) > 4 * CHUNK:
+                self._strips.clear()
+            strip = Strip(split_spaces([Segment(text, self._style(name)) for text, name in line
+                                        if text], base))
+            self._strips[line] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, base)

@@ -107,7 +107,8 @@ class FakeSampler:
         for th in threads:
             th.cpu_s = self._tree_cpu / max(1, len(threads))
         s = Sample(t=k * self.interval, per_core=per_core, tree_cpu_s=self._tree_cpu,
-                   parallelism_now=par, processes=procs, threads=threads)
+                   parallelism_now=par, processes=procs, threads=threads,
+                   runner_share=par if procs == 1 else 0.05)
         self.parallelism_history.append(par)
         return s
 

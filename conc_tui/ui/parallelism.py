@@ -92,19 +92,23 @@ class ParallelismPanel(Widget):
         self.finished = False
         self.processes = 0
         self.threads: list[ThreadLoad] = []
+        self.runner_share: float | None = None
 
     def start_run(self, mode: str, workload: str) -> None:
         self.mode, self.workload = mode, workload
         self.now = self.run = None
         self.finished = False
         self.processes, self.threads = 0, []
+        self.runner_share = None
         self.refresh()
 
     def update_live(self, now: float, run: float | None, processes: int,
-                    threads: Sequence[ThreadLoad]) -> None:
-        """One sample while a run goes."""
+                    threads: Sequence[ThreadLoad], runner_share: float | None = None) -> None:
+        """One sample while a run goes. ``runner_share``: cores the runner process's own
+        threads used (also threads that ended since the last sample)."""
         self.now, self.run = now, run
         self.processes, self.threads = processes, list(threads)
+        self.runner_share = runner_share
         self.refresh()
 
     def finish_run(self, parallelism: float) -> None:
@@ -165,7 +169,8 @@ class ParallelismPanel(Widget):
             shares = [t.share for t in self.threads]
             procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
             if shares and self.processes == 1:  # threads of one process: do they share?
-                out.append(f"{procs} · {len(shares)} threads: {sum(shares):.2f} cores", lab)
+                used = self.runner_share if self.runner_share is not None else sum(shares)
+                out.append(f"{procs} · {len(shares)} threads: {used:.2f} cores", lab)
             else:
                 out.append(f"{procs} in the run", lab)
         else:
