@@ -63,6 +63,7 @@ class Sampler:
         self.parallelism_history: deque = deque(maxlen=history)
         self._last_cores = psutil.cpu_times(percpu=True)
         self._last_t = time.monotonic()
+        self._primed = False
         self._root: psutil.Process | None = None
         self._last_tree: float | None = None
         self._last_threads: dict[int, float] = {}
@@ -86,8 +87,10 @@ class Sampler:
         cores = psutil.cpu_times(percpu=True)
         per_core = [_busy(a, b) for a, b in zip(self._last_cores, cores)]
         self._last_cores, self._last_t = cores, now
-        for hist, value in zip(self.history, per_core):
-            hist.append(value)
+        if self._primed:
+            for hist, value in zip(self.history, per_core):
+                hist.append(value)
+        self._primed = True  # the first reading spans whatever came before: not history
 
         s = Sample(t=now, per_core=per_core)
         if self._root is not None:

@@ -110,7 +110,9 @@ class EventLog(ScrollView, can_focus=True):
         if not added and before < self._max_lines:
             return 0
         count = len(self.lines)
-        if count <= self.size.height:  # no scrollbar until the lines overflow the view
+        if count <= self.size.height or not self.size.height:
+            # No scrollbar until the lines overflow the view (nor while it is hidden, so
+            # that lines added meanwhile are laid out like any others when it shows).
             height = count
         else:
             height = min(self._max_lines, -(-count // CHUNK) * CHUNK)
