@@ -13,6 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from .cli import Interrupted
 from .monitor import RunConfig, RunResult, Session, ideal_speedup, speedup_for
 from .monitor.results import to_csv_text, to_json_text, write_atomic
 
@@ -128,7 +129,7 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False)
             for ev in session.events():
                 if not quiet:
                     _event_line(out, ev)
-    except (KeyboardInterrupt, Interrupted_types()) as exc:
+    except (KeyboardInterrupt, Interrupted) as exc:
         code = _interrupt_code(exc)
         _stop_quietly(session)
     finally:
@@ -143,12 +144,6 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False)
     if result.status != "ok" or not written:
         return EXIT_FAILED
     return 0
-
-
-def Interrupted_types():
-    from .cli import Interrupted
-
-    return Interrupted
 
 
 def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare") -> Table:
@@ -202,7 +197,7 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
                     err.print(f"{r.mode} · {r.workload}: {r.wall_s:.2f} s, {r.status}",
                               markup=False)
                 progress.advance(overall)
-    except (KeyboardInterrupt, Interrupted_types()) as exc:
+    except (KeyboardInterrupt, Interrupted) as exc:
         code = _interrupt_code(exc)
     cpu = results[0].cpu_count if results else 0
     out.print(compare_table(results, title=f"conc-tui compare · {cpu} usable cores"))
