@@ -8,7 +8,7 @@ import sys
 from typing import Sequence
 
 from . import __version__
-from .engine import MODE_HELP, MODES, WORKLOAD_HELP, WORKLOADS
+from .engine import MODE_HELP, MODES, WORKLOAD_HELP, WORKLOADS, compare_order
 
 EXIT_USAGE = 2
 EPILOG = """\
@@ -180,17 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         return headless.run(_config(args), json_path=args.json, quiet=args.quiet)
     configs = [_config(args, mode=m, workload=w) for w in args.workloads
-               for m in _ordered(args.modes)]
+               for m in compare_order(args.modes)]
     return headless.compare(configs, json_path=args.json, csv_path=args.csv)
-
-
-def _ordered(modes: Sequence[str]) -> list[str]:
-    """Sequential first (every speedup needs it), then the rest in the order given."""
-    seen = []
-    for m in sorted(modes, key=lambda m: m != "sequential"):
-        if m not in seen:
-            seen.append(m)
-    return seen
 
 
 def _app(args) -> int:

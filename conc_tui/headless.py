@@ -15,7 +15,7 @@ from rich.table import Table
 
 from .cli import Interrupted
 from .monitor import RunConfig, RunResult, Session, ideal_speedup, speedup_for
-from .monitor.results import to_csv_text, to_json_text, write_atomic
+from .monitor.results import sequential_for, to_csv_text, to_json_text, verdict, write_atomic
 
 EXIT_FAILED = 1
 
@@ -47,24 +47,17 @@ def describe_python(info: dict) -> str:
             f"({gil_text}) {info.get('executable', '')}").strip()
 
 
-def verdict(parallelism: float, cores: int, workload: str) -> str:
-    """A plain reading of effective parallelism against the cores there are."""
-    if workload == "io" or parallelism < 0.5:
-        return "waiting on I/O" if workload != "cpu" else "mostly idle"
-    if parallelism <= 1.15:
-        return "GIL-bound" if cores > 1 else "one core"
-    return "parallel"
-
-
 def print_summary(out: Console, result: RunResult) -> None:
     status = {"ok": "[green]ok[/]", "failed": "[red]failed[/]",
               "cancelled": "[yellow]cancelled[/]"}.get(result.status, result.status)
     done = sum(t.status == "done" for t in result.task_results)
     out.print(f"[bold]{result.mode}[/] · {result.workload} · {result.tasks} tasks · "
               f"n={result.n} · sleep={result.sleep:g} s · workers={result.workers} · {status}")
+    reading = verdict(result.parallelism, result.cpu_count, result.workload, result.mode,
+                      result.python.get("gil_enabled"))
     out.print(f"wall {result.wall_s:.2f} s   CPU {result.cpu_s:.2f} s   "
               f"effective parallelism {result.parallelism:.2f} of {result.cpu_count} cores"
-              f" — {verdict(result.parallelism, result.cpu_count, result.workload)}")
+              f" — {reading}")
     out.print(f"tasks: {done} done", end="")
     if result.failed_ids:
         out.print(f", [red]{len(result.failed_ids)} failed[/] "
@@ -154,11 +147,10 @@ def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare")
         table.add_column(name, justify=justify, no_wrap=True)
     for r in results:
         sp = speedup_for(r, results)
-        seq = [o for o in results if o.mode == "sequential" and o.status == "ok"
-               and o.comparable(r)]
+        seq = sequential_for(r, results)
         table.add_row(r.mode, r.workload, f"{r.wall_s:.2f}", f"{r.cpu_s:.2f}",
                       f"{r.parallelism:.2f}", "—" if sp is None else f"{sp:.2f}x",
-                      f"{ideal_speedup(seq[-1]):.2f}x" if seq else "—", r.status)
+                      f"{ideal_speedup(seq):.2f}x" if seq is not None else "—", r.status)
     return table
 
 

@@ -9,6 +9,18 @@ WORKLOADS = ("cpu", "io", "mixed")
 POOL_MODES = ("thread-pool", "process-pool")
 PROCESS_MODES = ("processes", "process-pool")
 
+
+
+def compare_order(modes=MODES):
+    """The order runs are compared in: sequential first (every speedup is measured against
+    it), then the others as given, each once."""
+    out = []
+    for mode in sorted(modes, key=lambda m: m != "sequential"):
+        if mode not in out:
+            out.append(mode)
+    return out
+
+
 MODE_HELP = {
     "sequential": "a plain loop: one task after another, one core",
     "threads": "one threading.Thread per task; under the GIL only one runs Python at a time",

@@ -9,6 +9,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
+from ..engine import PROCESS_MODES
+
 
 @dataclass
 class TaskResult:
@@ -74,12 +76,18 @@ class RunResult:
         return d
 
 
-def speedup_for(result: RunResult, history: Iterable[RunResult]) -> float | None:
-    """Wall time of the latest comparable ``sequential`` run divided by this run's."""
+def sequential_for(result: RunResult, history: Iterable[RunResult]) -> RunResult | None:
+    """The latest successful ``sequential`` run in ``history`` comparable with ``result``."""
     base = None
     for other in history:
         if other.mode == "sequential" and other.status == "ok" and other.comparable(result):
             base = other
+    return base
+
+
+def speedup_for(result: RunResult, history: Iterable[RunResult]) -> float | None:
+    """Wall time of the latest comparable ``sequential`` run divided by this run's."""
+    base = sequential_for(result, history)
     if base is None or result.wall_s <= 0:
         return None
     return base.wall_s / result.wall_s
@@ -100,6 +108,37 @@ def ideal_speedup(sequential: RunResult) -> float:
     return sequential.wall_s / best_wall if best_wall > 0 else float(tasks)
 
 
+ONE_THREAD_MODES = ("sequential", "asyncio")
+
+
+def verdict(parallelism: float, cores: int, workload: str, mode: str | None = None,
+            gil_enabled: bool | None = True) -> str:
+    """A plain reading of effective parallelism against the cores there are.
+
+    "GIL-bound" only for threads under a GIL held to about one core: one thread at a time
+    is the design of sequential and asyncio, and processes (or threads without a GIL) held
+    to one core are held by something else, such as a busy machine or a short run.
+    """
+    if workload == "io" or parallelism < 0.5:
+        return "waiting on I/O" if workload != "cpu" else "mostly idle"
+    if parallelism > 1.15:
+        return "parallel"
+    if cores <= 1:
+        return "one core"
+    if mode in ONE_THREAD_MODES:
+        return "one thread at a time"
+    if mode in PROCESS_MODES or gil_enabled is False:
+        return "about one core"
+    return "GIL-bound"
+
+
+def plain_verdict(parallelism: float, cores: int, workload: str, mode: str | None = None,
+                  gil_enabled: bool | None = True) -> str:
+    """``GIL-bound: 1.00 of 2 cores``, ``parallel: 1.97 of 2 cores``, ``waiting on I/O: …``."""
+    word = verdict(parallelism, cores, workload, mode, gil_enabled)
+    return f"{word}: {parallelism:.2f} of {cores} cores"
+
+
 CSV_FIELDS = ["mode", "workload", "tasks", "n", "sleep", "workers", "python", "python_version",
               "gil_enabled", "cpu_count", "wall_s", "cpu_s", "parallelism", "speedup",
               "ideal_speedup", "status", "failed_tasks"]
@@ -109,7 +148,7 @@ def csv_rows(results: Sequence[RunResult]) -> list[dict]:
     rows = []
     for r in results:
         sp = speedup_for(r, results)
-        seq = [o for o in results if o.mode == "sequential" and o.status == "ok" and o.comparable(r)]
+        seq = sequential_for(r, results)
         rows.append({
             "mode": r.mode, "workload": r.workload, "tasks": r.tasks, "n": r.n,
             "sleep": r.sleep, "workers": r.workers, "python": r.python.get("executable"),
@@ -117,7 +156,7 @@ def csv_rows(results: Sequence[RunResult]) -> list[dict]:
             "cpu_count": r.cpu_count, "wall_s": round(r.wall_s, 4), "cpu_s": round(r.cpu_s, 4),
             "parallelism": round(r.parallelism, 3),
             "speedup": "" if sp is None else round(sp, 3),
-            "ideal_speedup": round(ideal_speedup(seq[-1]), 3) if seq else "",
+            "ideal_speedup": round(ideal_speedup(seq), 3) if seq is not None else "",
             "status": r.status, "failed_tasks": " ".join(map(str, r.failed_ids)),
         })
     return rows

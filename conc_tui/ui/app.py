@@ -31,9 +31,10 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Footer, Input, Tab, Tabs
 
-from ..engine import MODES
+from ..engine import MODES, compare_order
 from ..monitor.config import ConfigError, RunConfig, check_python
-from ..monitor.results import RunResult, speedup_for
+from ..engine.runner import python_info as interpreter_info
+from ..monitor.results import RunResult, plain_verdict, speedup_for
 from ..monitor.sampler import Sampler
 from ..monitor.session import Session
 from .clock import ElapsedClock, StatusLine, format_elapsed
@@ -43,18 +44,13 @@ from .cores import CoresPanel
 from .events import EventLog, note_line
 from .help import HelpScreen
 from .messages import SessionStopped
-from .parallelism import ParallelismPanel, local_python, plain_verdict
+from .parallelism import ParallelismPanel
 from .results import ResultsTable
 from .tasks import TaskGrid
 
 SessionFactory = Callable[[RunConfig], Session]
 
 VIEWS = ("events", "results", "compare")
-
-
-def compare_order(modes=MODES) -> list[str]:
-    """Sequential first (every speedup needs it), then the others in their usual order."""
-    return sorted(modes, key=lambda m: m != "sequential")
 
 
 def _size_text(cfg: RunConfig) -> str:
@@ -600,7 +596,7 @@ def _terminal_fd() -> int | None:
 
 def _python_info(config: RunConfig) -> dict:
     if config.python is None:
-        return local_python()
+        return interpreter_info()
     try:
         return check_python(config.python)
     except ConfigError:

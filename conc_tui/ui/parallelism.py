@@ -7,47 +7,14 @@ I/O-bound work stays near 0 while it finishes fast.
 from __future__ import annotations
 
 import os
-import sys
-import sysconfig
 from typing import Sequence
 
 from rich.text import Text
 from textual.widget import Widget
 
-from ..engine import PROCESS_MODES
-from ..headless import verdict
+from ..monitor.results import plain_verdict
 from ..monitor.sampler import ThreadLoad
 from .tasks import bar_text
-
-ONE_THREAD_MODES = ("sequential", "asyncio")
-
-
-def plain_verdict(parallelism: float, cores: int, workload: str, mode: str,
-                  gil_enabled: bool | None = True) -> str:
-    """``GIL-bound: 1.00 of 2 cores``, ``parallel: 1.97 of 2 cores``, ``waiting on I/O: …``.
-
-    The headless verdict, with "GIL-bound" kept for threads under a GIL: one thread at a time
-    is the design of sequential and asyncio, and processes (or threads without a GIL) held to
-    one core are held by something else, such as a busy machine.
-    """
-    word = verdict(parallelism, cores, workload)
-    if word == "GIL-bound":
-        if mode in ONE_THREAD_MODES:
-            word = "one thread at a time"
-        elif mode in PROCESS_MODES or gil_enabled is False:
-            word = "about one core"
-    return f"{word}: {parallelism:.2f} of {cores} cores"
-
-
-def local_python() -> dict:
-    """The interpreter conc-tui runs on, described like the runner's run-started event."""
-    probe = getattr(sys, "_is_gil_enabled", None)
-    gil = bool(probe()) if probe else not sysconfig.get_config_var("Py_GIL_DISABLED")
-    import platform
-
-    return {"executable": sys.executable, "version": platform.python_version(),
-            "implementation": platform.python_implementation(), "gil_enabled": gil}
-
 
 def describe_short(info: dict) -> str:
     gil = info.get("gil_enabled")

@@ -289,41 +289,33 @@ class TaskGrid(ScrollView, can_focus=True):
         lay = self.layout_info
         if row >= lay.rows or not self.states:
             return Strip.blank(width, self._style("base"))
-        if lay.kind == "ids":
-            segments = self._ids_row(row, lay)
-        elif lay.kind == "mini":
-            segments = self._mini_row(row, lay)
-        else:
+        if lay.kind == "dense":
             segments = self._dense_row(row, lay)
+        else:
+            segments = self._cells_row(row, lay)
         return Strip(segments).crop_extend(scroll_x, scroll_x + width, self._style("base"))
 
-    def _ids_row(self, row: int, lay: GridLayout) -> list[Segment]:
+    def _cells_row(self, row: int, lay: GridLayout) -> list[Segment]:
+        """A row of ``ids`` cells (id, then a bar) or ``mini`` cells (id, then one glyph)."""
         base = self._style("base")
         start = row * lay.per_row
         end = min(self.tasks, start + lay.per_row)
         states, fractions = self.states, self.fractions
+        ids = lay.kind == "ids"
         out: list[Segment] = []
         for i in range(start, end):
             if i > start:
                 out.append(Segment(" ", base))
-            name = STATES[states[i]]
-            frac = 1.0 if states[i] == DONE else fractions[i]
-            out.append(Segment(f"{i:>{lay.digits}} ", self._style(name)))
-            out.append(Segment(bar_text(frac, lay.bar), self._style(name + "-bar")))
-        return out
-
-    def _mini_row(self, row: int, lay: GridLayout) -> list[Segment]:
-        base = self._style("base")
-        start = row * lay.per_row
-        end = min(self.tasks, start + lay.per_row)
-        states, fractions = self.states, self.fractions
-        out: list[Segment] = []
-        for i in range(start, end):
-            if i > start:
-                out.append(Segment(" ", base))
-            name = STATES[states[i]]
-            out.append(Segment(f"{i:>{lay.digits}}", self._style(name)))
-            out.append(Segment(_glyph(states[i], fractions[i]), self._style(name + "-bar")))
+            state = states[i]
+            name = STATES[state]
+            if ids:
+                label = f"{i:>{lay.digits}} "
+                fill = bar_text(1.0 if state == DONE else fractions[i], lay.bar)
+            else:
+                label = f"{i:>{lay.digits}}"
+                fill = _glyph(state, fractions[i])
+            out.append(Segment(label, self._style(name)))
+            out.append(Segment(fill, self._style(name + "-bar")))
         return out
 
     def _dense_row(self, row: int, lay: GridLayout) -> list[Segment]:
