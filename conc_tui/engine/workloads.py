@@ -65,7 +65,6 @@ async def async_sleep_work(seconds, myid, progress, start=0.0, share=1.0, fail=F
 
 def half_heavy(n, myid, progress):
     """The first half of ``heavy``'s outer loop, reporting progress 0..0.5 (mixed workload)."""
-    total = n - 1
     stop = max(2, (n + 1) // 2)
     for x in range(1, stop):
         for y in range(1, n):

@@ -34,13 +34,12 @@ from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
 from ..monitor.sampler import HISTORY, Sample
+from .glyphs import BLOCKS, fill
 
 #: Above this many cores the panel shows a grid instead of one line per core.
 LINES_MAX = 16
 
-GLYPHS = "▁▂▃▄▅▆▇█"
-EIGHTHS = " ▏▎▍▌▋▊▉"
-SPARK = "▁▂▃▄▅▆▇█"
+GLYPHS = BLOCKS
 LEVELS = ("idle", "low", "mid", "high")
 
 #: Line colours for up to 16 cores: eight hues, then eight more. The bar labels use the same
@@ -382,9 +381,7 @@ class CoreCells(Widget):
             segs = [Segment(f"{lay.prefix}{i}".ljust(lay.label_w), name)]
         else:
             segs = self._label(str(i), lay.label_w, name)
-        eighths = max(0, min(lay.bar_w * 8, round(v * lay.bar_w * 8 / 100)))
-        full, part = divmod(eighths, 8)
-        filled = "█" * full + (EIGHTHS[part] if part else "")
+        filled = fill(v / 100, lay.bar_w)
         pct = str(min(100, round(v))) + "%"
         segs += [Segment(" ", self.rich_style), Segment(filled, style),
                  Segment("░" * (lay.bar_w - len(filled)), self._style("empty")),

@@ -24,13 +24,13 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .glyphs import BLOCKS, fill
+
 WAITING, RUNNING, DONE, FAILED = range(4)
 STATES = ("waiting", "running", "done", "failed")
 STATE_OF = {name: i for i, name in enumerate(STATES)}
 EVENT_STATE = {"task-started": RUNNING, "task-done": DONE, "task-failed": FAILED}
 
-EIGHTHS = " ▏▎▍▌▋▊▉"
-LEVELS = "▁▂▃▄▅▆▇█"
 BAR_WIDTHS = (8, 6, 4, 3, 2)
 GROUP = 10  # dense cells come in groups of ten, so an id is easy to count to
 
@@ -85,13 +85,8 @@ def choose_layout(tasks: int, width: int, height: int) -> GridLayout:
 
 
 def bar_text(fraction: float, width: int) -> str:
-    """``fraction`` (0..1) of ``width`` characters, filled by eighths."""
-    eighths = int(round(max(0.0, min(1.0, fraction)) * width * 8))
-    full, part = divmod(eighths, 8)
-    text = "█" * full
-    if full < width:
-        text += EIGHTHS[part] + " " * (width - full - 1)
-    return text
+    """``fraction`` (0..1) of ``width`` characters, filled by eighths, padded with spaces."""
+    return fill(fraction, width).ljust(width)
 
 
 def _glyph(state: int, fraction: float) -> str:
@@ -100,7 +95,7 @@ def _glyph(state: int, fraction: float) -> str:
         return "·"
     if state == DONE:
         return "█"
-    return LEVELS[max(0, min(7, int(fraction * 8)))]
+    return BLOCKS[max(0, min(7, int(fraction * 8)))]
 
 
 class TaskGrid(ScrollView, can_focus=True):
