@@ -6,7 +6,6 @@ partial result is still printed and written, with status ``cancelled``.
 from __future__ import annotations
 
 import signal
-import sys
 from typing import Sequence
 
 from rich import box

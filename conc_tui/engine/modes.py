@@ -3,7 +3,6 @@
 Each ``run_<mode>(plan)`` runs every task and returns the number of tasks that failed.
 """
 import asyncio
-import multiprocessing
 import os
 import signal
 import sys

@@ -25,7 +25,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Iterator
 
 from ..engine import progress as progress_map
 from ..engine.boot import boot_command
