@@ -3,9 +3,11 @@
 A bounded line widget: the app adds one frame's events at a time and the log keeps the last
 ``MAX_LINES``; drawing costs the lines on screen, never the length of the run.
 
-Its virtual height grows in chunks of ``CHUNK`` lines, with the lines drawn against the
-bottom, because every change of ``virtual_size`` is a layout change that repaints the whole
-screen: growing by one line per frame repainted every widget ten times a second.
+Every change of ``virtual_size`` is a layout change that reflows the whole screen (~10 ms at
+120x40), so the log changes it as seldom as it can: while the lines fit the view the virtual
+height is the view's and they are drawn from the top; past that it grows in chunks of
+``CHUNK`` lines, with the lines drawn against the bottom. Growing by one line per frame
+reflowed the screen ten times a second.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .cores import split_spaces
+from .lines import ThemeColours, split_spaces
 
 MAX_LINES = 2000
 CHUNK = 256
@@ -68,7 +70,7 @@ def note_line(text: str, style: str = "dim") -> Line:
     return ((text, style),)
 
 
-class EventLog(ScrollView, can_focus=True):
+class EventLog(ThemeColours, ScrollView, can_focus=True):
     """The last ``max_lines`` event lines; follows the end unless scrolled back."""
 
     DEFAULT_CSS = """
@@ -94,7 +96,8 @@ class EventLog(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.lines: deque[Line] = deque(maxlen=max_lines)
         self._max_lines = max_lines
-        self._height = 0  # virtual height: lines are drawn against its bottom
+        self._height = 0  # virtual height (see the module docstring)
+        self._follow = True  # at the end when lines were last added: keep following
         self._style_memo: dict[str, Style] = {}
         self._strips: dict[Line, Strip] = {}  # built lines: scrolling reuses them
 
@@ -103,33 +106,45 @@ class EventLog(ScrollView, can_focus=True):
         return self.add_lines(filter(None, map(event_line, events)))
 
     def add_lines(self, lines: Iterable[Line]) -> int:
-        at_end = self.scroll_offset.y >= self.max_scroll_y
+        at_end = self._follow = self.scroll_offset.y >= self.max_scroll_y
         before = len(self.lines)
         self.lines.extend(lines)
         added = len(self.lines) - before
         if not added and before < self._max_lines:
             return 0
-        count = len(self.lines)
-        if count <= self.size.height or not self.size.height:
-            # No scrollbar until the lines overflow the view (nor while it is hidden, so
-            # that lines added meanwhile are laid out like any others when it shows).
-            height = count
-        else:
-            height = min(self._max_lines, -(-count // CHUNK) * CHUNK)
-        if height != self._height:
-            self._height = height
-            self.virtual_size = Size(0, height)
+        self._fit_height()
         if at_end:
             # force: the scrollbar may not be laid out yet for lines added this frame
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
         return added
 
+    def _fit_height(self) -> None:
+        """The virtual height for the lines now: the view's while they fit it (no scrollbar),
+        else whole chunks of lines (up to ``max_lines``), drawn against the bottom."""
+        count, view = len(self.lines), self.size.height
+        if count <= view or not view:  # hidden (no size yet): lay out when it shows
+            height = view
+        else:
+            height = min(self._max_lines, -(-count // CHUNK) * CHUNK)
+        if height != self._height:
+            self._height = height
+            self.virtual_size = Size(0, height)
+
+    def on_resize(self) -> None:
+        self._fit_height()
+        if self._follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+
     def clear(self) -> None:
         self.lines.clear()
-        self._height = 0
-        self.virtual_size = Size(0, 0)
+        self._fit_height()
         self.refresh()
+
+    def _top(self) -> int:
+        """The virtual line of the first log line."""
+        count = len(self.lines)
+        return 0 if count <= self.size.height else self._height - count
 
     @property
     def plain(self) -> list[str]:
@@ -152,7 +167,7 @@ class EventLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        index = scroll_y + y - (self._height - len(self.lines))
+        index = scroll_y + y - self._top()
         base = self.rich_style
         if not 0 <= index < len(self.lines):
             return Strip.blank(width, base)

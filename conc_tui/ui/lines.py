@@ -1,0 +1,44 @@
+"""What the app's own line widgets share: theme colours only, and spaces kept apart.
+
+Textual passes every new line of every widget through its ANSI-to-truecolor filter, which
+rewrites each segment's style; for a line drawn only in theme colours (already truecolor, never
+``dim``) that is a copy that changes nothing, made for every repainted line at up to 10 Hz.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.filter import ANSIToTruecolor, LineFilter
+
+SPACES = re.compile("( +)")  # a run of spaces, kept by split()
+
+
+class ThemeColours:
+    """Mixin for a widget whose lines use only theme colours: skip the ANSI conversion.
+
+    Every other filter (NO_COLOR's monochrome, a dim screen behind a dialog) still applies.
+    """
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        return [f for f in super().get_line_filters() if not isinstance(f, ANSIToTruecolor)]
+
+
+def split_spaces(segments: Iterable[Segment], blank: Style) -> list[Segment]:
+    """Runs of spaces as segments of their own, in the ``blank`` style.
+
+    Same look in a terminal; but an SVG export rendered by rsvg squeezes the spaces of a
+    mixed text run, which shifts everything after them in a screenshot.
+    """
+    out: list[Segment] = []
+    for seg in segments:
+        text = seg.text
+        if " " not in text or not text.strip(" "):
+            out.append(seg)
+            continue
+        for part in SPACES.split(text):
+            if part:
+                out.append(Segment(part, blank if part[0] == " " else seg.style))
+    return out
