@@ -24,7 +24,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .glyphs import BLOCKS, fill
+from .glyphs import BLOCKS, EIGHTHS, fill
+from .lines import ThemeColours
 
 WAITING, RUNNING, DONE, FAILED = range(4)
 STATES = ("waiting", "running", "done", "failed")
@@ -89,16 +90,22 @@ def bar_text(fraction: float, width: int) -> str:
     return fill(fraction, width).ljust(width)
 
 
-def _glyph(state: int, fraction: float) -> str:
-    """One character for a task: its progress as a height (waiting: a dot)."""
+def _glyph(state: int, level: int) -> str:
+    """One character for a task: its progress as a height, ``level`` 0..7 (waiting: a dot)."""
     if state == WAITING:
         return "·"
     if state == DONE:
         return "█"
-    return BLOCKS[max(0, min(7, int(fraction * 8)))]
+    return BLOCKS[level]
 
 
-class TaskGrid(ScrollView, can_focus=True):
+def _eighths(eighths: int, width: int) -> str:
+    """A ``width``-character bar filled to ``eighths`` eighths of a character."""
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (EIGHTHS[part] if part and full < width else "")).ljust(width)
+
+
+class TaskGrid(ThemeColours, ScrollView, can_focus=True):
     """Every task of the run as a cell; the app feeds it events and progress once a frame."""
 
     DEFAULT_CSS = """
@@ -134,7 +141,9 @@ class TaskGrid(ScrollView, can_focus=True):
         self._shown_counts: tuple | None = None
         self.frames = 0  # frames applied (tests, benchmarks)
         self.rows_repainted = 0  # rows repainted by those frames (tests, benchmarks)
+        self.rows_built = 0  # rows drawn anew rather than reused (tests, benchmarks)
         self._row_keys: dict[int, tuple] = {}  # row -> what it showed when last painted
+        self._row_strips: dict[int, tuple] = {}  # row -> (key, width, scroll x), its strip
         self.reset(tasks)
 
     # -- data ------------------------------------------------------------------------
@@ -192,12 +201,23 @@ class TaskGrid(ScrollView, can_focus=True):
         self._refresh_changed_rows()
 
     def _row_key(self, row: int, lay: GridLayout) -> tuple:
-        """What a row shows, as small integers: equal keys draw equal lines."""
+        """What a row shows, one small integer per cell (``state * 1000 + level``): the rows
+        are drawn from these keys alone, so equal keys draw equal lines.
+
+        The level is what the cell's fill shows: eighths of the bar (ids), or the index of
+        the glyph (mini, dense); waiting and done cells always look the same (level 0).
+        """
         start = row * lay.per_row
         end = min(self.tasks, start + lay.per_row)
         states, fractions = self.states, self.fractions
-        steps = lay.bar * 8 if lay.kind == "ids" else 8
-        return tuple(s * 1000 + (int(fractions[i] * steps + 0.5) if s in (RUNNING, FAILED) else 0)
+        if lay.kind == "ids":
+            steps = lay.bar * 8
+            return tuple(
+                s * 1000 + (round(min(1.0, max(0.0, fractions[i])) * steps)
+                            if s == RUNNING or s == FAILED else 0)
+                for i, s in zip(range(start, end), states[start:end]))
+        return tuple(s * 1000 + (max(0, min(7, int(fractions[i] * 8)))
+                                 if s == RUNNING or s == FAILED else 0)
                      for i, s in zip(range(start, end), states[start:end]))
 
     def _refresh_changed_rows(self) -> None:
@@ -206,15 +226,16 @@ class TaskGrid(ScrollView, can_focus=True):
             return
         top = self.scroll_offset.y
         bottom = min(lay.rows, top + self.size.height)
-        keys = self._row_keys
+        # Only the rows on screen keep a key: one scrolled into view later is looked at anew.
+        old, keys = self._row_keys, {}
         first = last = None
         for row in range(top, bottom):
-            key = self._row_key(row, lay)
-            if keys.get(row) != key:
-                keys[row] = key
+            key = keys[row] = self._row_key(row, lay)
+            if old.get(row) != key:
                 if first is None:
                     first = row
                 last = row
+        self._row_keys = keys
         if first is not None:
             self.rows_repainted += last - first + 1
             self.refresh_lines(first, last - first + 1)
@@ -237,12 +258,14 @@ class TaskGrid(ScrollView, can_focus=True):
         self.layout_info = lay
         self.virtual_size = Size(lay.width(), lay.rows)
         self._row_keys = {}
+        self._row_strips = {}
         self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._style_memo = None
         self._row_keys = {}
+        self._row_strips = {}
 
     def _style(self, name: str) -> Style:
         cache = self._style_memo
@@ -284,56 +307,75 @@ class TaskGrid(ScrollView, can_focus=True):
         lay = self.layout_info
         if row >= lay.rows or not self.states:
             return Strip.blank(width, self._style("base"))
-        if lay.kind == "dense":
-            segments = self._dense_row(row, lay)
-        else:
-            segments = self._cells_row(row, lay)
-        return Strip(segments).crop_extend(scroll_x, scroll_x + width, self._style("base"))
-
-    def _cells_row(self, row: int, lay: GridLayout) -> list[Segment]:
-        """A row of ``ids`` cells (id, then a bar) or ``mini`` cells (id, then one glyph)."""
-        base = self._style("base")
+        # The row as the last frame saw it (so a row is drawn as the frame decided, and its
+        # key is computed once); a row scrolled into view is looked at now.
+        cells = self._row_keys.get(row)
+        if cells is None:
+            cells = self._row_keys[row] = self._row_key(row, lay)
+        # A repaint of the whole panel (its title changed, it scrolled) rebuilds only the
+        # rows whose cells changed since they were last drawn.
+        key = (cells, width, scroll_x)
+        cached = self._row_strips.get(row)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         start = row * lay.per_row
-        end = min(self.tasks, start + lay.per_row)
-        states, fractions = self.states, self.fractions
+        if lay.kind == "dense":
+            segments = self._dense_row(start, cells, lay)
+            row_w = lay.digits + 1 + len(cells) + (len(cells) - 1) // GROUP
+        else:
+            segments = self._cells_row(start, cells, lay)
+            row_w = len(cells) * (lay.cell_w + 1) - 1
+        base = self._style("base")
+        if scroll_x == 0 and row_w <= width:  # every glyph is one cell wide: no measuring
+            if row_w < width:
+                segments.append(Segment(" " * (width - row_w), base))
+            strip = Strip(segments, width)
+        else:
+            strip = Strip(segments, row_w).crop_extend(scroll_x, scroll_x + width, base)
+        self._row_strips[row] = (key, strip)
+        self.rows_built += 1
+        return strip
+
+    def _cells_row(self, start: int, key: tuple, lay: GridLayout) -> list[Segment]:
+        """A row of ``ids`` cells (id, then a bar) or ``mini`` cells (id, then one glyph),
+        from the row's key."""
+        base = self._style("base")
         ids = lay.kind == "ids"
+        full = "█" * lay.bar
         out: list[Segment] = []
-        for i in range(start, end):
+        for i, cell in enumerate(key, start):
             if i > start:
                 out.append(Segment(" ", base))
-            state = states[i]
+            state, level = divmod(cell, 1000)
             name = STATES[state]
             if ids:
                 label = f"{i:>{lay.digits}} "
-                fill = bar_text(1.0 if state == DONE else fractions[i], lay.bar)
+                bar = full if state == DONE else _eighths(level, lay.bar)
             else:
                 label = f"{i:>{lay.digits}}"
-                fill = _glyph(state, fractions[i])
+                bar = _glyph(state, level)
             out.append(Segment(label, self._style(name)))
-            out.append(Segment(fill, self._style(name + "-bar")))
+            out.append(Segment(bar, self._style(name + "-bar")))
         return out
 
-    def _dense_row(self, row: int, lay: GridLayout) -> list[Segment]:
+    def _dense_row(self, start: int, key: tuple, lay: GridLayout) -> list[Segment]:
+        """A row label (its first id), then one glyph per cell in groups of ten."""
         base = self._style("base")
-        start = row * lay.per_row
-        end = min(self.tasks, start + lay.per_row)
-        states, fractions = self.states, self.fractions
         out = [Segment(f"{start:>{lay.digits}} ", self._style("label"))]
         run_text, run_style = [], None
-        for k, i in enumerate(range(start, end)):
+        for k, cell in enumerate(key):
             if k and k % GROUP == 0:
                 if run_text:
                     out.append(Segment("".join(run_text), run_style))
                     run_text = []
                 out.append(Segment(" ", base))
-            state = states[i]
-            ch = _glyph(state, fractions[i])
+            state, level = divmod(cell, 1000)
             style = self._style(STATES[state])
             if style is not run_style and run_text:
                 out.append(Segment("".join(run_text), run_style))
                 run_text = []
             run_style = style
-            run_text.append(ch)
+            run_text.append(_glyph(state, level))
         if run_text:
             out.append(Segment("".join(run_text), run_style))
         return out
