@@ -10,10 +10,10 @@ from typing import Sequence
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual_plotext import PlotextPlot
 
 from ..engine import MODES
 from ..monitor.results import RunResult, ideal_speedup
+from .plot import Chart
 from .tasks import bar_text
 
 BAR = (66, 165, 245)
@@ -90,7 +90,7 @@ class CompareChart(Widget):
 
     DEFAULT_CSS = """
     CompareChart { layout: vertical; }
-    CompareChart > PlotextPlot { height: 1fr; }
+    CompareChart > Chart { height: 1fr; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -100,12 +100,12 @@ class CompareChart(Widget):
         self.titles: tuple[str, ...] = ()  # from the most to the least detailed
 
     def compose(self) -> ComposeResult:
-        yield PlotextPlot(id="compare-plot")
+        yield Chart(id="compare-plot")
         yield CompareBars(self, id="compare-bars")
 
     @property
-    def plot(self) -> PlotextPlot:
-        return self.query_one("#compare-plot", PlotextPlot)
+    def plot(self) -> Chart:
+        return self.query_one("#compare-plot", Chart)
 
     @property
     def text_bars(self) -> CompareBars:
@@ -157,7 +157,7 @@ class CompareChart(Widget):
         else:
             text.refresh()
 
-    def _plot(self, widget: PlotextPlot) -> None:
+    def _plot(self, widget: Chart) -> None:
         plt = widget.plt
         plt.clear_figure()
         dark = getattr(getattr(self.app, "current_theme", None), "dark", True)

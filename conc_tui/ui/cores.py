@@ -20,10 +20,9 @@ so the panel still reads without colour (NO_COLOR, monochrome terminals).
 from __future__ import annotations
 
 import math
-import re
 from collections import deque
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from rich.segment import Segment
 from rich.style import Style
@@ -31,10 +30,11 @@ from textual.app import ComposeResult
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
-from textual_plotext import PlotextPlot
 
 from ..monitor.sampler import HISTORY, Sample
 from .glyphs import BLOCKS, fill
+from .lines import ThemeColours, split_spaces
+from .plot import Chart
 
 #: Above this many cores the panel shows a grid instead of one line per core.
 LINES_MAX = 16
@@ -66,7 +66,6 @@ def palette_for(app) -> tuple[tuple[int, int, int], ...]:
         return PALETTE
 
 
-_SPACES = re.compile("( +)")
 
 PLOT_MIN_ROWS = 5  # a line chart smaller than this says nothing
 MEAN_MIN_ROWS = 6  # the grid's mean chart appears only with at least this many rows
@@ -79,24 +78,6 @@ def level(load: float) -> int:
 
 def glyph(load: float) -> str:
     return GLYPHS[max(0, min(7, int(load * 8 / 100)))]
-
-
-def split_spaces(segments: Iterable[Segment], blank: Style) -> list[Segment]:
-    """Runs of spaces as segments of their own, in the ``blank`` style.
-
-    Same look in a terminal; but an SVG export rendered by rsvg squeezes the spaces of a
-    mixed text run, which shifts everything after them in a screenshot.
-    """
-    out: list[Segment] = []
-    for seg in segments:
-        text = seg.text
-        if " " not in text or not text.strip(" "):
-            out.append(seg)
-            continue
-        for part in _SPACES.split(text):
-            if part:
-                out.append(Segment(part, blank if part[0] == " " else seg.style))
-    return out
 
 
 def sparkline(values: Sequence[float], width: int) -> str:
@@ -198,7 +179,7 @@ def choose_layout(cores: int, width: int, max_rows: int, kinds: Sequence[str] = 
     return lay
 
 
-class CoreCells(Widget):
+class CoreCells(ThemeColours, Widget):
     """One cell per core, in the layout the panel chose; only changed rows are redrawn.
 
     Above the cells there may be head rows: a ``summary`` (core count, mean load, cores
@@ -240,6 +221,7 @@ class CoreCells(Widget):
         self.spark = False  # a sparkline of the mean in the summary row
         self._keys: list[tuple] = []
         self._strips: dict[int, Strip] = {}
+        self._style_memo: dict = {}  # component styles, until the styles change
         self._summary_key: tuple | None = None
 
     # -- layout and data ---------------------------------------------------------------
@@ -298,6 +280,7 @@ class CoreCells(Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._style_memo.clear()
         self._summary_key = None
 
     def on_resize(self) -> None:
@@ -316,7 +299,11 @@ class CoreCells(Widget):
         return strip
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"core-cells--{name}")
+        style = self._style_memo.get(name)
+        if style is None:
+            style = self._style_memo[name] = self.get_component_rich_style(
+                f"core-cells--{name}")
+        return style
 
     def _label(self, text: str, width: int, style: Style) -> list[Segment]:
         """``text`` right-aligned in ``width``; the padding is a plain segment of its own
@@ -330,9 +317,13 @@ class CoreCells(Widget):
         """The label style of core ``i``: its plot line's colour in lines mode."""
         if not self.lines:
             return label
-        palette = palette_for(self.app)
-        r, g, b = palette[i % len(palette)]
-        return label + Style(color=f"rgb({r},{g},{b})", bold=True)
+        key = ("core", i)
+        style = self._style_memo.get(key)
+        if style is None:
+            palette = palette_for(self.app)
+            r, g, b = palette[i % len(palette)]
+            style = self._style_memo[key] = label + Style(color=f"rgb({r},{g},{b})", bold=True)
+        return style
 
     def _build_line(self, y: int) -> Strip:
         width = self.size.width
@@ -429,7 +420,7 @@ class CoresPanel(Widget):
         layout: vertical;
         overflow-y: auto;
     }
-    CoresPanel > PlotextPlot {
+    CoresPanel > Chart {
         height: 1fr;
     }
     """
@@ -461,16 +452,16 @@ class CoresPanel(Widget):
         return self.query_one(CoreCells)
 
     @property
-    def plot(self) -> PlotextPlot:
-        return self.query_one(PlotextPlot)
+    def plot(self) -> Chart:
+        return self.query_one(Chart)
 
     def compose(self) -> ComposeResult:
         if self.mode == "lines":
-            yield PlotextPlot(id="cores-plot")
+            yield Chart(id="cores-plot")
             yield CoreCells(self.cores, lines=True, id="cores-cells")
         else:
             yield CoreCells(self.cores, lines=False, id="cores-cells")
-            yield PlotextPlot(id="cores-mean")
+            yield Chart(id="cores-mean")
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())

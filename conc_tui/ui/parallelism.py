@@ -60,6 +60,18 @@ class ParallelismPanel(Widget):
         self.processes = 0
         self.threads: list[ThreadLoad] = []
         self.runner_share: float | None = None
+        self._style_memo: dict = {}
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_memo = {}
+
+    def _style(self, name: str):
+        style = self._style_memo.get(name)
+        if style is None:
+            style = self._style_memo[name] = self.get_component_rich_style(
+                f"parallelism--{name}", partial=True)
+        return style
 
     def start_run(self, mode: str, workload: str) -> None:
         self.mode, self.workload = mode, workload
@@ -100,7 +112,7 @@ class ParallelismPanel(Widget):
                              self.python.get("gil_enabled"))
 
     def _figure(self, label: str, value: float | None, width: int) -> Text:
-        lab = self.get_component_rich_style("parallelism--label", partial=True)
+        lab = self._style("label")
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append(f"{label:<4}", lab)
         if value is None:
@@ -109,7 +121,7 @@ class ParallelismPanel(Widget):
         line.append(f"{value:5.2f} of {self.cores} cores ")
         room = width - line.cell_len
         if room >= 4:
-            bar = self.get_component_rich_style("parallelism--bar", partial=True)
+            bar = self._style("bar")
             line.append(bar_text(value / self.cores, room), bar)
         return line
 
@@ -125,13 +137,12 @@ class ParallelismPanel(Widget):
             kind = ("gil" if text.startswith(("GIL", "one thread", "about one")) else
                     "parallel" if text.startswith("parallel") else
                     "io" if text.startswith("waiting") else "idle")
-            out.append(text, self.get_component_rich_style(f"parallelism--{kind}",
-                                                           partial=True))
+            out.append(text, self._style(kind))
         else:
             out.append("measuring…" if self.mode else "no run yet: press r",
-                       self.get_component_rich_style("parallelism--idle", partial=True))
+                       self._style("idle"))
         out.append("\n")
-        lab = self.get_component_rich_style("parallelism--label", partial=True)
+        lab = self._style("label")
         if self.processes:
             shares = [t.share for t in self.threads]
             procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
