@@ -1,0 +1,189 @@
+"""What a frame draws, and that the cheap ways of drawing it show exactly the same thing.
+
+The app repaints ten times a second during a run, so its widgets keep their lines and redo only
+what changed: the chart decodes plotext's output once per redraw, the task grid rebuilds only
+rows whose cells changed, the event log changes its virtual size (a layout of the whole
+screen) only in chunks. Each shortcut is checked against the plain way here.
+"""
+from __future__ import annotations
+
+import pytest
+from rich.style import Style
+from textual.app import App
+from textual.filter import ANSIToTruecolor, Monochrome
+from textual.widget import Widget
+
+from conc_tui.monitor import RunConfig
+from conc_tui.ui.app import build_app
+from conc_tui.ui.cores import CoresPanel
+from conc_tui.ui.events import CHUNK, EventLog
+from conc_tui.ui.fake import FAKE_PYTHON, FakeSampler, FakeSession
+from conc_tui.ui.plot import Chart, decode_line
+from conc_tui.ui.tasks import DONE, RUNNING, TaskGrid
+
+
+def cells(strip) -> list[tuple]:
+    """Each cell of a strip as (character, foreground, background, bold); a space's
+    foreground does not show, so it is left out."""
+    out = []
+    for seg in strip:
+        style = seg.style or Style()
+        fg = style.color.triplet if style.color else None
+        bg = style.bgcolor.triplet if style.bgcolor else None
+        for ch in seg.text:
+            out.append((ch, None if ch == " " else fg, bg, bool(style.bold)))
+    return out
+
+
+class PanelApp(App):
+    def __init__(self, cores: int) -> None:
+        super().__init__()
+        self.sampler = FakeSampler(cores, "waves", prefill=60)
+
+    def compose(self):
+        yield CoresPanel(len(self.sampler.history), id="cores")
+
+    def feed(self) -> None:
+        self.query_one(CoresPanel).update_sample(self.sampler.sample(), self.sampler.history)
+
+
+@pytest.mark.parametrize("cores,size", [(2, (120, 40)), (64, (120, 40)), (8, (80, 24))])
+async def test_chart_shows_what_textual_plotext_itself_draws(cores, size):
+    app = PanelApp(cores)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        app.feed()
+        await pilot.pause()
+        chart = app.query_one(Chart)
+        assert chart.size.height >= 5
+        ours = [chart.render_line(y) for y in range(chart.size.height)]
+        theirs = [Widget.render_line(chart, y) for y in range(chart.size.height)]  # via render()
+        assert not chart._fallback
+        assert [s.cell_length for s in ours] == [s.cell_length for s in theirs]
+        assert [cells(s) for s in ours] == [cells(s) for s in theirs]
+        assert any(ch not in " " for s in ours for ch, *_ in cells(s))  # not a blank chart
+
+
+async def test_chart_is_built_once_per_redraw_not_per_repaint():
+    app = PanelApp(2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        chart = app.query_one(Chart)
+        builds = chart.builds
+        for y in range(chart.size.height):  # a repaint (e.g. the panel's cells changed)
+            chart.render_line(y)
+        assert chart.builds == builds
+        app.query_one(CoresPanel).replot()
+        await pilot.pause()
+        assert chart.builds == builds + 1
+
+
+def test_plotext_escapes_decode_and_unknown_ones_are_refused():
+    base = Style()
+    line = "\x1b[48;2;30;30;30m  \x1b[38;2;255;152;0m\x1b[1m⢴⣠\x1b[0m x\x1b[38;5;196my"
+    segs = decode_line(line, base, {})
+    assert "".join(s.text for s in segs) == "  ⢴⣠ xy"
+    by_text = {s.text: s.style for s in segs}
+    assert by_text["⢴⣠"].color.triplet == (255, 152, 0) and by_text["⢴⣠"].bold
+    assert by_text["⢴⣠"].bgcolor.triplet == (30, 30, 30)
+    assert by_text["  "].color is None  # spaces: background only, a segment of their own
+    assert by_text["y"].color.number == 196
+    assert decode_line("\x1b[5mblink", base, {}) is None  # not plotext's: left to the library
+
+
+async def test_chart_falls_back_to_the_library_on_an_unknown_escape(monkeypatch):
+    app = PanelApp(2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        chart = app.query_one(Chart)
+        monkeypatch.setattr(chart._plot, "build", lambda: "\x1b[5mblinking\x1b[0m")
+        chart.refresh()
+        line = chart.render_line(0)
+        assert chart._fallback and "blinking" in line.text
+
+
+def fake_app(tasks: int = 80):
+    return build_app(RunConfig(mode="threads", tasks=tasks, n=300),
+                     session_factory=lambda cfg: FakeSession(cfg, cpu_count=2),
+                     sampler=FakeSampler(2, "gil", prefill=10), live=False,
+                     python_info=FAKE_PYTHON)
+
+
+async def test_task_rows_are_rebuilt_only_when_their_cells_change():
+    app = fake_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        grid = app.query_one(TaskGrid)
+        grid.states = [RUNNING] * grid.tasks
+        grid.update_frame((), [0.5] * grid.tasks)
+        await pilot.pause()
+        rows = grid.layout_info.rows
+        built = grid.rows_built
+        grid.refresh()  # the whole panel, e.g. its title changed
+        await pilot.pause()
+        assert grid.rows_built == built  # every row reused
+        grid.update_frame([{"kind": "task-done", "id": 0}], None)  # one cell of row 0
+        await pilot.pause()
+        assert grid.rows_built == built + 1 and grid.state_of(0) == "done"
+        assert rows > 1
+
+
+async def test_task_rows_show_each_glyph_step_in_every_layout():
+    """A row's key is what it shows: a change of glyph always repaints it."""
+    app = fake_app(tasks=1000)  # mini or dense cells: one glyph per task
+    async with app.run_test(size=(120, 40)) as pilot:
+        grid = app.query_one(TaskGrid)
+        assert grid.layout_info.kind in ("mini", "dense")
+        grid.states = [RUNNING] * grid.tasks
+        grid.update_frame((), [0.24] * grid.tasks)
+        await pilot.pause()
+        before = grid.render_line(0).text
+        grid.update_frame((), [0.26] * grid.tasks)  # glyph 1 -> 2 (int(f * 8))
+        await pilot.pause()
+        after = grid.render_line(0).text
+        assert before != after and "▃" in after and "▃" not in before
+        grid.states = [DONE] * grid.tasks
+        grid.update_frame((), None)
+        await pilot.pause()
+        assert "▃" not in grid.render_line(0).text
+
+
+class LogApp(App):
+    def compose(self):
+        yield EventLog(max_lines=1000)
+
+
+async def test_event_log_fills_its_view_without_changing_its_virtual_size():
+    app = LogApp()
+    async with app.run_test(size=(60, 10)) as pilot:
+        log = app.query_one(EventLog)
+        await pilot.pause()
+        view = log.size.height
+        assert view > 3 and log.virtual_size.height == view
+        for i in range(view):
+            log.add_events([{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": 0}])
+            await pilot.pause()
+            assert log.virtual_size.height == view  # no layout while the lines fit
+            assert log.render_line(0).text.strip().startswith("0 is done")  # from the top
+        log.add_events([{"kind": "task-done", "id": view, "pid": 1, "tid": 2, "t": 0}])
+        await pilot.pause()
+        assert log.virtual_size.height == CHUNK  # past the view: one chunk at a time
+        assert log.scroll_offset.y == log.max_scroll_y > 0
+        last = log.render_line(log.scrollable_content_region.height - 1).text.strip()
+        assert last.startswith(f"{view} is done")
+        for i in range(view + 1, CHUNK):
+            log.add_events([{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": 0}])
+        await pilot.pause()
+        assert log.virtual_size.height == CHUNK
+
+
+async def test_own_line_widgets_skip_only_the_ansi_conversion(monkeypatch):
+    app = fake_app()
+    async with app.run_test(size=(120, 40)):
+        assert any(isinstance(f, ANSIToTruecolor) for f in app.get_line_filters())
+        for widget in (app.grid, app.event_log, app.clock, app.cores.cells):
+            assert not any(isinstance(f, ANSIToTruecolor) for f in widget.get_line_filters())
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = fake_app()
+    async with app.run_test(size=(120, 40)):
+        for widget in (app.grid, app.event_log, app.clock, app.cores.cells):
+            assert any(isinstance(f, Monochrome) for f in widget.get_line_filters())
