@@ -3,8 +3,8 @@
 The app drives the monitor's Session and Sampler like the headless CLI does, and only draws:
 
 - one frame timer (10 Hz, only while a run goes, due just after each tenth of the clock)
-  pulls ``session.poll()`` and applies it in one ``batch_update``: the events log and the
-  elapsed clock every frame, the task cells (with ``session.progress()``) every other frame;
+  pulls ``session.poll()`` and applies it in one ``batch_update``: the elapsed clock every
+  frame, the task cells (with ``session.progress()``) and the event log every third frame;
 - one sample timer (1 Hz) reads the sampler for the cores and parallelism panels;
 - the blocking ``session.stop()`` runs in a thread worker, which posts ``SessionStopped``.
 
@@ -70,11 +70,13 @@ class ConcApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (48, "-tall")]
 
-    # What the eye needs, at the least cost (DESIGN.md, "What drawing costs"): the clock and
-    # the events at 10 Hz, the task cells at 5 Hz (a bar moves an eighth of a character at a
-    # time), the cores and parallelism at 1 Hz (a plotext redraw costs ~9 ms).
+    # What the eye needs, at the least cost (DESIGN.md, "What drawing costs"): the clock at
+    # 10 Hz; the task cells and the events at 3.3 Hz (in the article's threads run a bar
+    # moves by about an eighth of a character between two repaints, and every row changes in
+    # every repaint, so the cells are most of a frame's cost); the cores and parallelism at
+    # 1 Hz, the cores chart every 2 s.
     FRAME_S = 0.1
-    GRID_EVERY = 2  # frames
+    GRID_EVERY = 3  # frames
     CHART_S = 2.0  # seconds between redraws of the cores chart
     SAMPLE_S = 1.0
 
