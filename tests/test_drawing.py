@@ -187,3 +187,28 @@ async def test_own_line_widgets_skip_only_the_ansi_conversion(monkeypatch):
     async with app.run_test(size=(120, 40)):
         for widget in (app.grid, app.event_log, app.clock, app.cores.cells):
             assert any(isinstance(f, Monochrome) for f in widget.get_line_filters())
+
+
+async def test_full_garbage_collections_are_made_where_the_clock_cannot_see_them(monkeypatch):
+    """A full pass takes 20-40 ms: the app makes them itself between frames, not Python at
+    any allocation; the collector's settings are restored when the app ends."""
+    import gc
+
+    before = gc.get_threshold()
+    app = build_app(RunConfig(mode="threads", tasks=8, n=300),
+                    session_factory=lambda cfg: FakeSession(cfg, cpu_count=2),
+                    sampler=FakeSampler(2, "gil", prefill=10), live=True,
+                    python_info=FAKE_PYTHON)
+    collected = []
+    async with app.run_test(size=(120, 40)):
+        assert gc.get_threshold()[:2] == before[:2]
+        assert gc.get_threshold()[2] >= 1_000_000  # no automatic full passes
+        monkeypatch.setattr(gc, "collect", lambda *a: collected.append(a) or 0)
+        app._last_gc = 0.0
+        app._collect_garbage()
+        app._collect_garbage()  # not due again for GC_S seconds
+        assert len(collected) == 1
+        app._collect_garbage(force=True)
+        assert len(collected) == 2
+        monkeypatch.undo()
+    assert gc.get_threshold() == before
