@@ -584,9 +584,8 @@ class ConcApp(App[int]):
     @on(Tabs.TabActivated, "#view-tabs")
     def _tab_activated(self, event: Tabs.TabActivated) -> None:
         name = (event.tab.id or "tab-events").removeprefix("tab-")
-        views = self.query_one("#views")
-        for view in VIEWS:
-            views.set_class(view == name, f"-{view}")
+        # one class change, so the views' styles are worked out once, not once per view
+        self.query_one("#views").set_classes(f"-{name}" if name in VIEWS else "-events")
 
     @on(Controls.Changed)
     def _controls_changed(self, event: Controls.Changed) -> None:
