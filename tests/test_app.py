@@ -19,7 +19,7 @@ from conc_tui.monitor import RunConfig, Session
 from conc_tui.monitor.config import PARSERS, ConfigError
 from conc_tui.ui.app import ConcApp, build_app, compare_order
 from conc_tui.ui.clock import format_elapsed
-from conc_tui.ui.events import EventLog, event_line
+from conc_tui.ui.events import CHUNK, EventLog, event_line
 from conc_tui.ui.fake import FAKE_PYTHON, FakeSampler, FakeSession
 from conc_tui.ui.help import HelpScreen
 from conc_tui.ui.tasks import choose_layout
@@ -400,8 +400,12 @@ async def test_ten_thousand_tasks_update_live():
 
 
 class LogApp(App):
+    def __init__(self, max_lines: int = 50) -> None:
+        super().__init__()
+        self.max_lines = max_lines
+
     def compose(self):
-        yield EventLog(max_lines=50)
+        yield EventLog(max_lines=self.max_lines)
 
 
 async def test_event_log_is_bounded_and_follows_the_end():
@@ -415,6 +419,30 @@ async def test_event_log_is_bounded_and_follows_the_end():
         assert len(log.lines) == 50
         assert log.plain[-1].startswith("199 is done")
         assert log.scroll_offset.y == log.max_scroll_y > 0
+
+
+async def test_event_log_fills_its_view_without_changing_its_virtual_size():
+    app = LogApp(max_lines=1000)
+    async with app.run_test(size=(60, 10)) as pilot:
+        log = app.query_one(EventLog)
+        await pilot.pause()
+        view = log.size.height
+        assert view > 3 and log.virtual_size.height == view
+        for i in range(view):
+            log.add_events([{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": 0}])
+            await pilot.pause()
+            assert log.virtual_size.height == view  # no layout while the lines fit
+            assert log.render_line(0).text.strip().startswith("0 is done")  # from the top
+        log.add_events([{"kind": "task-done", "id": view, "pid": 1, "tid": 2, "t": 0}])
+        await pilot.pause()
+        assert log.virtual_size.height == CHUNK  # past the view: one chunk at a time
+        assert log.scroll_offset.y == log.max_scroll_y > 0
+        last = log.render_line(log.scrollable_content_region.height - 1).text.strip()
+        assert last.startswith(f"{view} is done")
+        for i in range(view + 1, CHUNK):
+            log.add_events([{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": 0}])
+        await pilot.pause()
+        assert log.virtual_size.height == CHUNK
 
 
 # -- end to end -----------------------------------------------------------------------------

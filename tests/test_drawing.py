@@ -16,7 +16,6 @@ from textual.widget import Widget
 from conc_tui.monitor import RunConfig
 from conc_tui.ui.app import build_app
 from conc_tui.ui.cores import CoresPanel
-from conc_tui.ui.events import CHUNK, EventLog
 from conc_tui.ui.fake import FAKE_PYTHON, FakeSampler, FakeSession
 from conc_tui.ui.plot import Chart, decode_line
 from conc_tui.ui.tasks import DONE, RUNNING, TaskGrid
@@ -145,35 +144,6 @@ async def test_task_rows_show_each_glyph_step_in_every_layout():
         grid.update_frame((), None)
         await pilot.pause()
         assert "▃" not in grid.render_line(0).text
-
-
-class LogApp(App):
-    def compose(self):
-        yield EventLog(max_lines=1000)
-
-
-async def test_event_log_fills_its_view_without_changing_its_virtual_size():
-    app = LogApp()
-    async with app.run_test(size=(60, 10)) as pilot:
-        log = app.query_one(EventLog)
-        await pilot.pause()
-        view = log.size.height
-        assert view > 3 and log.virtual_size.height == view
-        for i in range(view):
-            log.add_events([{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": 0}])
-            await pilot.pause()
-            assert log.virtual_size.height == view  # no layout while the lines fit
-            assert log.render_line(0).text.strip().startswith("0 is done")  # from the top
-        log.add_events([{"kind": "task-done", "id": view, "pid": 1, "tid": 2, "t": 0}])
-        await pilot.pause()
-        assert log.virtual_size.height == CHUNK  # past the view: one chunk at a time
-        assert log.scroll_offset.y == log.max_scroll_y > 0
-        last = log.render_line(log.scrollable_content_region.height - 1).text.strip()
-        assert last.startswith(f"{view} is done")
-        for i in range(view + 1, CHUNK):
-            log.add_events([{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": 0}])
-        await pilot.pause()
-        assert log.virtual_size.height == CHUNK
 
 
 async def test_own_line_widgets_skip_only_the_ansi_conversion(monkeypatch):
