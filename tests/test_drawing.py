@@ -2,8 +2,9 @@
 
 The app repaints ten times a second during a run, so its widgets keep their lines and redo only
 what changed: the chart decodes plotext's output once per redraw, the task grid rebuilds only
-rows whose cells changed, the event log changes its virtual size (a layout of the whole
-screen) only in chunks. Each shortcut is checked against the plain way here.
+rows whose cells changed, and Python's full garbage collections wait for a gap between frames.
+Each shortcut is checked against the plain way here (the event log's, which changes its virtual
+size only in chunks, is with the other event log tests in test_app.py).
 """
 from __future__ import annotations
 
