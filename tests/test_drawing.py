@@ -183,3 +183,39 @@ async def test_full_garbage_collections_are_made_where_the_clock_cannot_see_them
         assert len(collected) == 2
         monkeypatch.undo()
     assert gc.get_threshold() == before
+
+
+class SlowSampler(FakeSampler):
+    """A sampler that takes 0.2 s a sample (like psutil with hundreds of processes)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.threads: list[str] = []
+        super().__init__(*args, **kwargs)
+
+    def sample(self):
+        import threading
+        import time
+
+        self.threads.append(threading.current_thread().name)
+        time.sleep(0.2)
+        return super().sample()
+
+
+async def test_samples_are_taken_off_the_screen_thread_and_drawn_when_they_arrive():
+    import asyncio
+    import threading
+
+    sampler = SlowSampler(2, "waves", prefill=5)
+    app = build_app(RunConfig(mode="threads", tasks=8, n=300),
+                    session_factory=lambda cfg: FakeSession(cfg, cpu_count=2),
+                    sampler=sampler, live=True, python_info=FAKE_PYTHON)
+    async with app.run_test(size=(120, 40)) as pilot:
+        cells = app.cores.cells
+        taken = len(sampler.threads)  # the baseline at mount is taken in place
+        before = list(cells.loads)
+        await asyncio.sleep(2.5)  # the idle sample timer: once a second
+        await pilot.pause()
+        later = sampler.threads[taken:]
+        assert len(later) >= 2
+        assert all(name != threading.main_thread().name for name in later)
+        assert list(cells.loads) != before  # and what they saw was drawn

@@ -5,7 +5,8 @@ The app drives the monitor's Session and Sampler like the headless CLI does, and
 - one frame timer (10 Hz, only while a run goes, due just after each tenth of the clock)
   pulls ``session.poll()`` and applies it in one ``batch_update``: the elapsed clock every
   frame, the task cells (with ``session.progress()``) and the event log every third frame;
-- one sample timer (1 Hz) reads the sampler for the cores and parallelism panels;
+- one sample timer (1 Hz; during a run the frames pace it) has a thread worker read the
+  sampler, and the cores and parallelism panels draw the sample when it arrives;
 - the blocking ``session.stop()`` runs in a thread worker, which posts ``SessionStopped``.
 
 ``build_app`` takes the session factory and the sampler, so tests and screenshots inject fakes
@@ -18,7 +19,9 @@ import gc
 import os
 import signal
 import sys
+import threading
 import time
+from collections import deque
 from typing import Callable
 
 try:
@@ -44,7 +47,7 @@ from .controls import Controls
 from .cores import CoresPanel
 from .events import EventLog, note_line
 from .help import HelpScreen
-from .messages import SessionStopped
+from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
 from .results import ResultsTable
 from .tasks import TaskGrid
@@ -124,6 +127,9 @@ class ConcApp(App[int]):
         self._tty_fd: int | None = None
         self._compare_start = 0  # index in results of the current compare's first run
         self._frame_timer = None
+        self._sampler_lock = threading.Lock()
+        self._sampling = False  # a sample is being taken in a thread
+        self._watching = 0  # counts the sampler's watch() calls
         self._gc_threshold: tuple[int, int, int] | None = None  # while the app collects
         self._last_gc = 0.0
 
@@ -333,7 +339,7 @@ class ConcApp(App[int]):
         if self.session is not None and self.frames % per_sample == 0:
             # While a run goes the sample (and the chart it may redraw) falls halfway between
             # two frames, never just before one, so it cannot delay the clock.
-            self.set_timer(self.FRAME_S / 2, self.sample_tick, name="sample")
+            self.set_timer(self.FRAME_S / 2, self._request_sample, name="sample")
         elif self.session is not None and self.frames % per_sample == per_sample // 2:
             self._collect_garbage()  # a frame with no sample after it: ~95 ms to spare
         self._schedule_frame()
@@ -341,18 +347,61 @@ class ConcApp(App[int]):
     def _idle_sample(self) -> None:
         """The sample timer between runs; during a run the frames pace the samples."""
         if self.session is None or not self.live:
-            self.sample_tick()
+            self._request_sample()
             self._collect_garbage()
 
-    def sample_tick(self) -> None:
-        """One sample of the machine and of the runner's processes."""
+    def _request_sample(self) -> None:
+        """Take a sample in a thread worker (psutil reads a file per process and per thread
+        of the run: 15-40 ms with hundreds of them, which would hold the screen back); its
+        result is drawn when it arrives. One sample at a time."""
         if not self._terminal_alive():
             self._hang_up()
-        sample = self.sampler.sample()
+        if not self.live:
+            self.sample_tick()
+            return
+        if self._sampling:
+            return
+        self._sampling = True
+        self._sample_in_thread()
+
+    @work(thread=True, group="sample", exit_on_error=False)
+    def _sample_in_thread(self) -> None:
+        try:
+            sample, history, watching = self._take_sample()
+        except Exception:
+            self._sampling = False  # (psutil raised: try again at the next sample)
+            raise
+        self.post_message(SampleTaken(sample, history, watching))
+
+    def _take_sample(self) -> tuple:
+        """A sample, copies of the history the panels draw from, and the watch it is of."""
+        with self._sampler_lock:
+            sample = self.sampler.sample()
+            history = [deque(h, maxlen=h.maxlen) for h in self.sampler.history]
+            return sample, history, self._watching
+
+    def _watch(self, pid: int | None) -> None:
+        """Point the sampler at a run's runner (or at nothing)."""
+        with self._sampler_lock:  # not while a sample is being taken
+            self.sampler.watch(pid)
+            self._watching += 1
+
+    @on(SampleTaken)
+    def _sample_taken(self, message: SampleTaken) -> None:
+        self._sampling = False
+        self._draw_sample(message.sample, message.history, message.watching)
+
+    def sample_tick(self) -> None:
+        """One sample of the machine and of the runner's processes, taken and drawn now
+        (the app without its timers, in tests, draws its samples this way)."""
+        self._draw_sample(*self._take_sample())
+
+    def _draw_sample(self, sample, history, watching: int) -> None:
         session = self.session
         with self.batch_update():
-            self.cores.update_sample(sample, self.sampler.history)
-            if session is not None and not self.stopping and not session.done:
+            self.cores.update_sample(sample, history)
+            if (session is not None and not self.stopping and not session.done
+                    and watching == self._watching):  # of this run, not the one before
                 # Over the run so far: CPU seconds of the runner's tree between the first
                 # sample of this run and now, per second between them.
                 if self._run_base is None:
@@ -396,7 +445,7 @@ class ConcApp(App[int]):
         self.session = session
         self.run_config = config
         self.stopping = False
-        self.sampler.watch(session.runner_pid)
+        self._watch(session.runner_pid)
         self._run_base = None
         with self.batch_update():
             self.grid.reset(config.tasks)
@@ -415,7 +464,7 @@ class ConcApp(App[int]):
         session.close()  # it has ended: releases pipes and shared memory at once
         self.session = None
         self.stopping = False
-        self.sampler.watch(None)
+        self._watch(None)
         self.results.append(result)
         with self.batch_update():
             self.grid.set_states([t.state for t in session.tasks])
