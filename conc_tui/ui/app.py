@@ -341,7 +341,8 @@ class ConcApp(App[int]):
             # two frames, never just before one, so it cannot delay the clock.
             self.set_timer(self.FRAME_S / 2, self._request_sample, name="sample")
         elif self.session is not None and self.frames % per_sample == per_sample // 2:
-            self._collect_garbage()  # a frame with no sample after it: ~95 ms to spare
+            # a frame with no sample after it: once it is on the screen, ~90 ms to spare
+            self.call_after_refresh(self._collect_garbage)
         self._schedule_frame()
 
     def _idle_sample(self) -> None:
