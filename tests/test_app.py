@@ -399,6 +399,34 @@ async def test_ten_thousand_tasks_update_live():
         assert time.perf_counter() - started < 0.5
 
 
+async def test_many_tasks_follow_the_work_until_the_user_scrolls():
+    app, sessions = fake_app(RunConfig(mode="thread-pool", workload="io", tasks=10_000,
+                                       workers=500, sleep=1.0), cores=4)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        grid = app.grid
+        assert grid.layout_info.rows > grid.size.height  # it scrolls
+        def first_open_row() -> int:
+            first = next(i for i, s in enumerate(grid.states) if s not in (2, 3))
+            return grid.layout_info.row_of(first)
+
+        for _ in range(40):
+            play(app, sessions, 0.5, step=0.5)
+            if first_open_row() > grid.size.height:
+                break
+        for _ in range(app.GRID_EVERY):  # frames with no time passing, one of them the grid's
+            app.tick()
+        await pilot.pause()
+        row = first_open_row()
+        top = grid.scroll_offset.y
+        assert top > 0 and top <= row < top + grid.size.height  # the wave is in view
+        grid.scroll_home(animate=False, immediate=True)  # the user looks at the start
+        await pilot.pause()
+        play(app, sessions, 2.0, step=0.5)
+        await pilot.pause()
+        assert grid.scroll_offset.y == 0  # and it stays there
+
+
 class LogApp(App):
     def __init__(self, max_lines: int = 50) -> None:
         super().__init__()

@@ -9,7 +9,8 @@ space the panel gets, from the richest to the most compact:
     dense   1200 ▁▃▅█▇▆▅▄▃▂ ▁▁▁▂...   a row label (the first id), then one glyph per task,
                                      in groups of ten; the glyph's height is the progress
 
-When even the dense grid does not fit, the panel scrolls.
+When even the dense grid does not fit, the panel scrolls, and during a run it follows the
+first unfinished row until the user scrolls it themselves.
 """
 from __future__ import annotations
 
@@ -144,6 +145,8 @@ class TaskGrid(ThemeColours, ScrollView, can_focus=True):
         self.rows_built = 0  # rows drawn anew rather than reused (tests, benchmarks)
         self._row_keys: dict[int, tuple] = {}  # row -> what it showed when last painted
         self._row_strips: dict[int, tuple] = {}  # row -> (key, width, scroll x), its strip
+        self._first_open = 0
+        self._followed_to: int | None = None
         self.reset(tasks)
 
     # -- data ------------------------------------------------------------------------
@@ -157,6 +160,8 @@ class TaskGrid(ThemeColours, ScrollView, can_focus=True):
         self.states = [WAITING] * tasks
         self.fractions = [0.0] * tasks
         self.counts = [tasks, 0, 0, 0]
+        self._first_open = 0  # no task before this one is still waiting or running
+        self._followed_to: int | None = None  # the scroll row the panel last followed to
         self._relayout()
         self._update_title()
         self.refresh()
@@ -198,7 +203,30 @@ class TaskGrid(ThemeColours, ScrollView, can_focus=True):
             self.set_progress(fractions)
         self._update_title()
         self.frames += 1
+        self._follow_the_work()
         self._refresh_changed_rows()
+
+    def _follow_the_work(self) -> None:
+        """When the tasks do not fit, keep the first unfinished row in view, so that the
+        cells that move are the ones shown; until the user scrolls the panel themselves."""
+        lay = self.layout_info
+        height = self.size.height
+        if lay.rows <= height or height <= 0 or not self.is_mounted:
+            return
+        top = self.scroll_offset.y
+        if self._followed_to is not None and top != self._followed_to:
+            return  # scrolled by the user: leave it where they put it
+        states, n, i = self.states, len(self.states), self._first_open
+        while i < n and (states[i] == DONE or states[i] == FAILED):
+            i += 1
+        self._first_open = i
+        row = lay.row_of(min(i, n - 1))
+        if not top <= row < top + height - 1:  # the last row on screen is not enough
+            target = max(0, min(row, lay.rows - height))
+            self.scroll_to(y=target, animate=False, immediate=True, force=True)
+            self._followed_to = self.scroll_offset.y
+        elif self._followed_to is None:
+            self._followed_to = top
 
     def _row_key(self, row: int, lay: GridLayout) -> tuple:
         """What a row shows, one small integer per cell (``state * 1000 + level``): the rows
@@ -259,6 +287,7 @@ class TaskGrid(ThemeColours, ScrollView, can_focus=True):
         self.virtual_size = Size(lay.width(), lay.rows)
         self._row_keys = {}
         self._row_strips = {}
+        self._followed_to = None  # the scroll may move with the layout: follow anew
         self.refresh()
 
     def notify_style_update(self) -> None:
