@@ -8,6 +8,10 @@ EIGHTHS = " ▏▎▍▌▋▊▉"
 
 def fill(fraction: float, width: int) -> str:
     """The filled part of a ``width``-character bar at ``fraction`` (0..1), by eighths."""
-    eighths = int(round(max(0.0, min(1.0, fraction)) * width * 8))
+    return fill_eighths(int(round(max(0.0, min(1.0, fraction)) * width * 8)), width)
+
+
+def fill_eighths(eighths: int, width: int) -> str:
+    """The filled part of a ``width``-character bar filled to ``eighths`` eighths."""
     full, part = divmod(eighths, 8)
     return "█" * full + (EIGHTHS[part] if part and full < width else "")

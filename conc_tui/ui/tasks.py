@@ -25,7 +25,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .glyphs import BLOCKS, EIGHTHS, fill
+from .glyphs import BLOCKS, fill, fill_eighths
 from .lines import ThemeColours
 
 WAITING, RUNNING, DONE, FAILED = range(4)
@@ -100,12 +100,6 @@ def _glyph(state: int, level: int) -> str:
     return BLOCKS[level]
 
 
-def _eighths(eighths: int, width: int) -> str:
-    """A ``width``-character bar filled to ``eighths`` eighths of a character."""
-    full, part = divmod(eighths, 8)
-    return ("█" * full + (EIGHTHS[part] if part and full < width else "")).ljust(width)
-
-
 class TaskGrid(ThemeColours, ScrollView, can_focus=True):
     """Every task of the run as a cell; the app feeds it events and progress once a frame."""
 
@@ -161,7 +155,7 @@ class TaskGrid(ThemeColours, ScrollView, can_focus=True):
         self.fractions = [0.0] * tasks
         self.counts = [tasks, 0, 0, 0]
         self._first_open = 0  # no task before this one is still waiting or running
-        self._followed_to: int | None = None  # the scroll row the panel last followed to
+        self._followed_to = None  # the scroll row the panel last followed to
         self._relayout()
         self._update_title()
         self.refresh()
@@ -379,7 +373,7 @@ class TaskGrid(ThemeColours, ScrollView, can_focus=True):
             name = STATES[state]
             if ids:
                 label = f"{i:>{lay.digits}} "
-                bar = full if state == DONE else _eighths(level, lay.bar)
+                bar = full if state == DONE else fill_eighths(level, lay.bar).ljust(lay.bar)
             else:
                 label = f"{i:>{lay.digits}}"
                 bar = _glyph(state, level)
