@@ -66,7 +66,6 @@ def palette_for(app) -> tuple[tuple[int, int, int], ...]:
         return PALETTE
 
 
-
 PLOT_MIN_ROWS = 5  # a line chart smaller than this says nothing
 MEAN_MIN_ROWS = 6  # the grid's mean chart appears only with at least this many rows
 
