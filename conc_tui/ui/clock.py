@@ -7,12 +7,11 @@ refreshing its own line costs 1.3%).
 from __future__ import annotations
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
-from .lines import ThemeColours
+from .lines import ComponentStyles, ThemeColours
 
 
 def format_elapsed(seconds: float) -> str:
@@ -28,7 +27,7 @@ def format_elapsed(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}.{t}"
 
 
-class ElapsedClock(ThemeColours, Widget):
+class ElapsedClock(ThemeColours, ComponentStyles, Widget):
     """Seconds since the run started, to a tenth; ``text`` is what the screen shows.
 
     It repaints ten times a second during a run, so it draws its one line itself (three
@@ -53,7 +52,6 @@ class ElapsedClock(ThemeColours, Widget):
         self.value = 0.0  # seconds, as last set
         self.text = format_elapsed(0.0)
         self.updates = 0  # how often the shown text changed (tests, benchmarks)
-        self._styles: tuple[Style, Style] | None = None  # (base, label)
 
     def set(self, seconds: float) -> None:
         """Show ``seconds``; repaints only when the shown tenth changes."""
@@ -64,22 +62,16 @@ class ElapsedClock(ThemeColours, Widget):
             self.updates += 1
             self.refresh()
 
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles = None
-
     def render_line(self, y: int) -> Strip:
-        if self._styles is None:
-            base = self.rich_style
-            self._styles = (base, base + self.get_component_rich_style(
-                "elapsed-clock--label", partial=True))
-        base, label = self._styles
+        base = self.rich_style
         width = self.content_region.width
+        if y:
+            return Strip.blank(width, base)
         text = self.text
         pad = width - len(text) - len("elapsed ")
-        if y or pad < 0:
-            return Strip([Segment(text[:width] if not y else " " * width, base)]
-                         ).crop_extend(0, width, base)
+        if pad < 0:  # too narrow for the label: the time alone, cut to fit
+            return Strip([Segment(text, base)]).crop_extend(0, width, base)
+        label = self.component_style("elapsed-clock--label", on_base=True)
         segments = [Segment("elapsed ", label), Segment(text, base)]
         if pad:
             segments.insert(0, Segment(" " * pad, base))

@@ -33,7 +33,7 @@ from textual.widget import Widget
 
 from ..monitor.sampler import HISTORY, Sample
 from .glyphs import BLOCKS, fill
-from .lines import ThemeColours, split_spaces
+from .lines import ComponentStyles, ThemeColours, split_spaces
 from .plot import Chart
 
 #: Above this many cores the panel shows a grid instead of one line per core.
@@ -178,7 +178,7 @@ def choose_layout(cores: int, width: int, max_rows: int, kinds: Sequence[str] = 
     return lay
 
 
-class CoreCells(ThemeColours, Widget):
+class CoreCells(ThemeColours, ComponentStyles, Widget):
     """One cell per core, in the layout the panel chose; only changed rows are redrawn.
 
     Above the cells there may be head rows: a ``summary`` (core count, mean load, cores
@@ -220,7 +220,6 @@ class CoreCells(ThemeColours, Widget):
         self.spark = False  # a sparkline of the mean in the summary row
         self._keys: list[tuple] = []
         self._strips: dict[int, Strip] = {}
-        self._style_memo: dict = {}  # component styles, until the styles change
         self._summary_key: tuple | None = None
 
     # -- layout and data ---------------------------------------------------------------
@@ -279,7 +278,6 @@ class CoreCells(ThemeColours, Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
-        self._style_memo.clear()
         self._summary_key = None
 
     def on_resize(self) -> None:
@@ -298,11 +296,7 @@ class CoreCells(ThemeColours, Widget):
         return strip
 
     def _style(self, name: str) -> Style:
-        style = self._style_memo.get(name)
-        if style is None:
-            style = self._style_memo[name] = self.get_component_rich_style(
-                f"core-cells--{name}")
-        return style
+        return self.component_style(f"core-cells--{name}", partial=False)
 
     def _label(self, text: str, width: int, style: Style) -> list[Segment]:
         """``text`` right-aligned in ``width``; the padding is a plain segment of its own
@@ -316,13 +310,12 @@ class CoreCells(ThemeColours, Widget):
         """The label style of core ``i``: its plot line's colour in lines mode."""
         if not self.lines:
             return label
-        key = ("core", i)
-        style = self._style_memo.get(key)
-        if style is None:
+        def make() -> Style:
             palette = palette_for(self.app)
             r, g, b = palette[i % len(palette)]
-            style = self._style_memo[key] = label + Style(color=f"rgb({r},{g},{b})", bold=True)
-        return style
+            return label + Style(color=f"rgb({r},{g},{b})", bold=True)
+
+        return self.memo_style(("core", i), make)
 
     def _build_line(self, y: int) -> Strip:
         width = self.size.width

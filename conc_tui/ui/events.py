@@ -20,7 +20,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from .lines import ThemeColours, split_spaces
+from .lines import ComponentStyles, ThemeColours, split_spaces
 
 MAX_LINES = 2000
 CHUNK = 256
@@ -70,7 +70,7 @@ def note_line(text: str, style: str = "dim") -> Line:
     return ((text, style),)
 
 
-class EventLog(ThemeColours, ScrollView, can_focus=True):
+class EventLog(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
     """The last ``max_lines`` event lines; follows the end unless scrolled back."""
 
     DEFAULT_CSS = """
@@ -98,7 +98,6 @@ class EventLog(ThemeColours, ScrollView, can_focus=True):
         self._max_lines = max_lines
         self._height = 0  # virtual height (see the module docstring)
         self._follow = True  # at the end when lines were last added: keep following
-        self._style_memo: dict[str, Style] = {}
         self._strips: dict[Line, Strip] = {}  # built lines: scrolling reuses them
 
     def add_events(self, events: Iterable[dict]) -> int:
@@ -153,16 +152,10 @@ class EventLog(ThemeColours, ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._style_memo = {}
         self._strips = {}
 
     def _style(self, name: str) -> Style:
-        style = self._style_memo.get(name)
-        if style is None:
-            style = self.rich_style + self.get_component_rich_style(f"event-log--{name}",
-                                                                    partial=True)
-            self._style_memo[name] = style
-        return style
+        return self.component_style(f"event-log--{name}", on_base=True)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset

@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from ..monitor.results import plain_verdict
 from ..monitor.sampler import ThreadLoad
+from .lines import ComponentStyles
 from .tasks import bar_text
 
 def describe_short(info: dict) -> str:
@@ -22,7 +23,7 @@ def describe_short(info: dict) -> str:
     return f"{info.get('implementation', 'Python')} {info.get('version', '?')} · {gil_text}"
 
 
-class ParallelismPanel(Widget):
+class ParallelismPanel(ComponentStyles, Widget):
     """Now / run parallelism against the cores, a verdict, the runner, the interpreter."""
 
     DEFAULT_CSS = """
@@ -60,18 +61,9 @@ class ParallelismPanel(Widget):
         self.processes = 0
         self.threads: list[ThreadLoad] = []
         self.runner_share: float | None = None
-        self._style_memo: dict = {}
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._style_memo = {}
 
     def _style(self, name: str):
-        style = self._style_memo.get(name)
-        if style is None:
-            style = self._style_memo[name] = self.get_component_rich_style(
-                f"parallelism--{name}", partial=True)
-        return style
+        return self.component_style(f"parallelism--{name}")
 
     def start_run(self, mode: str, workload: str) -> None:
         self.mode, self.workload = mode, workload

@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .glyphs import BLOCKS, fill, fill_eighths
-from .lines import ThemeColours
+from .lines import ComponentStyles, ThemeColours
 
 WAITING, RUNNING, DONE, FAILED = range(4)
 STATES = ("waiting", "running", "done", "failed")
@@ -100,7 +100,7 @@ def _glyph(state: int, level: int) -> str:
     return BLOCKS[level]
 
 
-class TaskGrid(ThemeColours, ScrollView, can_focus=True):
+class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
     """Every task of the run as a cell; the app feeds it events and progress once a frame."""
 
     DEFAULT_CSS = """
@@ -132,7 +132,6 @@ class TaskGrid(ThemeColours, ScrollView, can_focus=True):
         self.fractions: list[float] = []
         self.counts = [0, 0, 0, 0]
         self.layout_info = choose_layout(0, 1, 1)
-        self._style_memo: dict[str, Style] | None = None
         self._shown_counts: tuple | None = None
         self.frames = 0  # frames applied (tests, benchmarks)
         self.rows_repainted = 0  # rows repainted by those frames (tests, benchmarks)
@@ -286,24 +285,20 @@ class TaskGrid(ThemeColours, ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._style_memo = None
         self._row_keys = {}
         self._row_strips = {}
 
     def _style(self, name: str) -> Style:
-        cache = self._style_memo
-        if cache is None:
-            base = self.rich_style
-            track = self.get_component_rich_style("task-grid--track", partial=True)
-            cache = {"base": base}
-            for state in STATES:
-                fg = self.get_component_rich_style(f"task-grid--{state}", partial=True)
-                cache[state] = base + fg
-                cache[state + "-bar"] = base + track + fg
-            cache["label"] = base + self.get_component_rich_style("task-grid--label",
-                                                                  partial=True)
-            self._style_memo = cache
-        return cache[name]
+        """``base``, ``label``, a state (``running``…) or a state's bar (``running-bar``)."""
+        def make() -> Style:
+            if name == "base":
+                return self.rich_style
+            state, _, bar = name.partition("-")
+            under = self.component_style("task-grid--track", on_base=True) if bar \
+                else self.rich_style  # a bar: the state's colour on the track
+            return under + self.component_style(f"task-grid--{state}")
+
+        return self.memo_style(name, make)
 
     # -- drawing -----------------------------------------------------------------------
 
