@@ -45,7 +45,7 @@ from conc_tui.monitor.session import Session  # noqa: E402
 from conc_tui.ui.app import build_app  # noqa: E402
 from conc_tui.ui.cores import CoresPanel  # noqa: E402
 from conc_tui.ui.fake import FakeSampler, FakeSession, script_for  # noqa: E402
-from conc_tui.engine.runner import python_info as local_python  # noqa: E402
+from conc_tui.engine.facts import python_info as local_python  # noqa: E402
 
 SIZE = (120, 40)
 

@@ -9,43 +9,18 @@ The runner lowers its priority (workers inherit it) so that whatever draws stays
 import json
 import multiprocessing
 import os
-import platform
 import signal
 import sys
-import sysconfig
 import threading
 import time
 
 from . import PROCESS_MODES, events, modes, progress
+from .facts import python_info, usable_cpus
 
 try:
     import resource
 except ImportError:  # not on Windows
     resource = None
-
-
-def gil_enabled():
-    """True when this interpreter runs with the GIL (always, before free-threaded builds)."""
-    check = getattr(sys, "_is_gil_enabled", None)
-    if check is not None:
-        return bool(check())
-    return not sysconfig.get_config_var("Py_GIL_DISABLED")
-
-
-def python_info():
-    return {
-        "executable": sys.executable,
-        "version": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "gil_enabled": gil_enabled(),
-    }
-
-
-def usable_cpus():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def cpu_seconds():

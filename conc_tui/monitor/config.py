@@ -6,13 +6,13 @@ import functools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
 
-import psutil
-
-from ..engine import MODES, POOL_MODES, WORKLOADS
+from ..engine import MODES, POOL_MODES, WORKLOADS, facts
+from ..engine.facts import usable_cpus
 
 MIN_PYTHON = (3, 9)
 MAX_TASKS = 100_000
@@ -25,14 +25,6 @@ class ConfigError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-def usable_cpus() -> int:
-    """Cores this process may run on (its affinity), which is the ceiling of parallelism."""
-    try:
-        return len(psutil.Process().cpu_affinity())
-    except (AttributeError, psutil.Error):
-        return psutil.cpu_count() or 1
 
 
 # -- one parser per field: used by the CLI and by the app's inputs alike -------------------
@@ -108,33 +100,55 @@ PARSERS = {
 }
 
 
-@functools.lru_cache(maxsize=32)
-def check_python(path: str) -> dict:
-    """Probe an interpreter: its executable, version, implementation and GIL.
+PROBE_TIMEOUT_S = 20.0
 
-    Raises ConfigError when it cannot be run or is older than 3.9.
+
+def probe_python(path: str, timeout: float = PROBE_TIMEOUT_S) -> dict:
+    """Ask an interpreter what it is, by running the engine's facts module under it.
+
+    Returns ``facts.probe()`` of that interpreter (executable, version, version_info,
+    implementation, gil_enabled, free_threaded_build, cpu_count), whatever its version.
+    Raises ConfigError when it cannot be run, does not answer as Python, or hangs (then it
+    and everything it started are killed).
     """
     exe = shutil.which(path) if os.sep not in path else path
     if not exe or not os.path.isfile(exe) or not os.access(exe, os.X_OK):
         raise ConfigError("python", f"interpreter not found or not executable: {path}")
-    probe = (
-        "import json, platform, sys, sysconfig;"
-        "g = getattr(sys, '_is_gil_enabled', None);"
-        "print(json.dumps({'executable': sys.executable, 'version': platform.python_version(),"
-        " 'implementation': platform.python_implementation(),"
-        " 'gil_enabled': bool(g()) if g else not sysconfig.get_config_var('Py_GIL_DISABLED'),"
-        " 'version_info': list(sys.version_info[:2])}))"
-    )
     try:
-        out = subprocess.run([exe, "-c", probe], capture_output=True, text=True, timeout=20,
-                             stdin=subprocess.DEVNULL)
-        info = json.loads(out.stdout.strip().splitlines()[-1])
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        proc = subprocess.Popen([exe, facts.__file__], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)  # its own group, to kill whole
+    except OSError as exc:
+        raise ConfigError("python", f"{path} could not be started: {exc.strerror or exc}") from None
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.communicate()
+        raise ConfigError("python", f"{path} did not answer within {timeout:g} s "
+                                    "(timed out; it was stopped)") from None
+    try:
+        info = json.loads(out.strip().splitlines()[-1])
+        info["version_info"] = tuple(info["version_info"])
+    except (ValueError, IndexError, KeyError, TypeError):
         raise ConfigError("python", f"{path} did not run as a Python interpreter") from None
-    if tuple(info.pop("version_info")) < MIN_PYTHON:
+    return info
+
+
+@functools.lru_cache(maxsize=32)
+def check_python(path: str) -> dict:
+    """The interpreter at ``path`` as the runner will report it (``facts.python_info``).
+
+    Raises ConfigError when it cannot be run or is older than 3.9.
+    """
+    info = probe_python(path)
+    if info["version_info"] < MIN_PYTHON:
         raise ConfigError("python", f"{path} is Python {info['version']}; "
                                     f"conc-tui needs {MIN_PYTHON[0]}.{MIN_PYTHON[1]} or newer")
-    return info
+    return {k: v for k, v in info.items() if k not in ("version_info", "cpu_count")}
 
 
 @dataclass(frozen=True)

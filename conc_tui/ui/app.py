@@ -37,7 +37,7 @@ from textual.widgets import Footer, Input, Tab, Tabs
 
 from ..engine import MODES, compare_order
 from ..monitor.config import ConfigError, RunConfig, check_python
-from ..engine.runner import python_info as interpreter_info
+from ..engine.facts import python_info as interpreter_info
 from ..monitor.results import RunResult, plain_verdict, speedup_for
 from ..monitor.sampler import Sampler
 from ..monitor.session import Session
