@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from typing import Sequence
 
 from . import __version__
-from .engine import MODE_HELP, MODES, WORKLOAD_HELP, WORKLOADS, compare_order
+from .monitor import MODE_LIST, MODES, WORKLOAD_LIST, WORKLOADS
 
 EXIT_USAGE = 2
 EPILOG = """\
@@ -23,17 +22,9 @@ examples:
   conc-tui run --mode asyncio --workload io  80 coroutines sleeping 2 s each
   conc-tui compare --tasks 8 --n 300         every mode, cpu and io, one table
 """.format(
-    modes="\n".join(f"  {m:<13} {h}" for m, h in MODE_HELP.items()),
-    workloads="\n".join(f"  {w:<13} {h}" for w, h in WORKLOAD_HELP.items()),
+    modes="\n".join(f"  {m.name:<13} {m.help}" for m in MODE_LIST),
+    workloads="\n".join(f"  {w.name:<13} {w.help}" for w in WORKLOAD_LIST),
 )
-
-
-class Interrupted(Exception):
-    """A signal asked us to stop; ``code`` is the exit status to end with."""
-
-    def __init__(self, code: int) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 def _arg(name: str):
@@ -51,7 +42,7 @@ def _arg(name: str):
 
 
 def _python(text: str) -> str:
-    from .monitor.config import ConfigError, check_python
+    from .monitor import ConfigError, check_python
 
     try:
         check_python(text)
@@ -158,28 +149,20 @@ def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
             parser.error(f"--fail-task: {task} is not a task id (0..{args.tasks - 1})")
 
 
-def _install_signal_handlers() -> None:
-    def raise_interrupted(signum, _frame):
-        raise Interrupted(128 + signum)
-
-    signal.signal(signal.SIGTERM, raise_interrupted)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, raise_interrupted)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_outputs(parser, args)
     if args.command is None:
         return _app(args)
-    _install_signal_handlers()
     from . import headless
+    from .monitor import compare_configs
 
+    headless.install_signal_handlers()
     if args.command == "run":
         return headless.run(_config(args), json_path=args.json, quiet=args.quiet)
-    configs = [_config(args, mode=m, workload=w) for w in args.workloads
-               for m in compare_order(args.modes)]
+    base = _config(args, mode="sequential", workload=args.workloads[0])
+    configs = compare_configs(base, args.modes, args.workloads)
     return headless.compare(configs, json_path=args.json, csv_path=args.csv)
 
 

@@ -11,12 +11,31 @@ from typing import Sequence
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from .cli import Interrupted
-from .monitor import RunConfig, RunResult, Session, ideal_speedup, speedup_for
-from .monitor.results import sequential_for, to_csv_text, to_json_text, verdict, write_atomic
+from .monitor import (Controller, RunConfig, RunResult, StartError, TaskDone, TaskFailed,
+                      ideal_speedup, speedup_for)
+from .monitor.results import sequential_for, to_csv_text, to_json_text, write_atomic
 
 EXIT_FAILED = 1
+
+
+class Interrupted(Exception):
+    """A signal asked us to stop; ``code`` is the exit status to end with."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def install_signal_handlers() -> None:
+    """SIGTERM and SIGHUP stop a headless run the way Ctrl+C does."""
+    def raise_interrupted(signum, _frame):
+        raise Interrupted(128 + signum)
+
+    signal.signal(signal.SIGTERM, raise_interrupted)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, raise_interrupted)
 
 
 def _console(stderr: bool = False) -> Console:
@@ -27,13 +46,15 @@ def _interrupt_code(exc: BaseException) -> int:
     return getattr(exc, "code", 130) if not isinstance(exc, KeyboardInterrupt) else 130
 
 
-def _stop_quietly(session: Session) -> None:
-    """Stop a session while further Ctrl+C / SIGTERM are held off."""
+def _stop_quietly(ctl: Controller) -> None:
+    """Stop the run, and take its cancelled result, while further signals are held off."""
     old = {sig: signal.signal(sig, signal.SIG_IGN)
-           for sig in (signal.SIGINT, signal.SIGTERM) if sig is not None}
+           for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+           if sig is not None}
     try:
-        session.stop()
-        session.poll()
+        ctl.stop()
+        while ctl.busy:
+            ctl.poll(0.1)
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)
@@ -52,11 +73,9 @@ def print_summary(out: Console, result: RunResult) -> None:
     done = sum(t.status == "done" for t in result.task_results)
     out.print(f"[bold]{result.mode}[/] · {result.workload} · {result.tasks} tasks · "
               f"n={result.n} · sleep={result.sleep:g} s · workers={result.workers} · {status}")
-    reading = verdict(result.parallelism, result.cpu_count, result.workload, result.mode,
-                      result.python.get("gil_enabled"))
     out.print(f"wall {result.wall_s:.2f} s   CPU {result.cpu_s:.2f} s   "
               f"effective parallelism {result.parallelism:.2f} of {result.cpu_count} cores"
-              f" — {reading}")
+              f" — {result.verdict.label}")
     out.print(f"tasks: {done} done", end="")
     if result.failed_ids:
         out.print(f", [red]{len(result.failed_ids)} failed[/] "
@@ -68,17 +87,16 @@ def print_summary(out: Console, result: RunResult) -> None:
     out.print()
     out.print(f"interpreter: {describe_python(result.python)}", markup=False)
     if result.error:
-        out.print(f"[red]error:[/] {result.error}")
+        out.print(Text.assemble(("error: ", "red"), result.error))  # runner text: not markup
 
 
-def _event_line(out: Console, ev: dict) -> None:
-    kind = ev.get("kind")
-    if kind == "task-done":
-        out.print(f"{ev['id']} is done  [dim]pid {ev.get('pid')} thread {ev.get('tid')} "
-                  f"at {ev.get('t', 0):.2f} s[/]")
-    elif kind == "task-failed":
-        out.print(f"[red]{ev['id']} failed: {ev.get('error')}[/]  "
-                  f"[dim]pid {ev.get('pid')} thread {ev.get('tid')}[/]")
+def _event_line(out: Console, ev) -> None:
+    if isinstance(ev, TaskDone):
+        out.print(f"{ev.id} is done  [dim]pid {ev.pid} thread {ev.tid} at {ev.t:.2f} s[/]")
+    elif isinstance(ev, TaskFailed):
+        line = Text(f"{ev.id} failed: {ev.error}", style="red")  # runner text: never markup
+        line.append(f"  pid {ev.pid} thread {ev.tid}", style="dim")
+        out.print(line)
 
 
 def _write_outputs(err: Console, json_path: str | None, csv_path: str | None,
@@ -101,36 +119,40 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     out, err = _console(), _console(stderr=True)
-    session = Session(config)
+    ctl = Controller()
     code = None
     live = quiet and out.is_terminal
     progress = None
     try:
-        session.start()
+        try:
+            session = ctl.run(config)
+        except StartError as exc:
+            err.print(f"conc-tui: {exc}", markup=False)
+            return EXIT_FAILED
         if live:
             progress = Progress(TextColumn(f"{config.mode} · {config.workload}"), BarColumn(),
                                 MofNCompleteColumn(), TextColumn("tasks"),
                                 TimeElapsedColumn(), console=out, transient=True)
             progress.start()
             bar = progress.add_task("run", total=config.tasks)
-            while not session.done:
-                session.wait(0.1)
-                session.poll()
+        while ctl.busy:
+            step = ctl.poll(0.1 if live else 0.25)
+            if progress is not None:
                 progress.update(bar, completed=session.counts["done"] + session.counts["failed"])
-        else:
-            for ev in session.events():
-                if not quiet:
+            elif not quiet:
+                for ev in step.events:
                     _event_line(out, ev)
     except (KeyboardInterrupt, Interrupted) as exc:
         code = _interrupt_code(exc)
-        _stop_quietly(session)
+        _stop_quietly(ctl)
     finally:
         if progress is not None:
             progress.stop()
-        session.close()
-    result = session.result()
-    print_summary(out, result)
+        ctl.shutdown()
+    result = ctl.results[-1]
+    # The file the user asked for first: printing may fail (a closed pipe), writing must not.
     written = _write_outputs(err, json_path, None, result)
+    print_summary(out, result)
     if code is not None:
         return code
     if result.status != "ok" or not written:
@@ -159,40 +181,48 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     out, err = _console(), _console(stderr=True)
-    results: list[RunResult] = []
+    ctl = Controller()
     code = None
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err, transient=True,
                         disable=not err.is_terminal)
+    plain = not out.is_terminal or not err.is_terminal
     try:
         with progress:
             overall = progress.add_task("runs", total=len(configs))
-            for cfg in configs:
-                session = Session(cfg)
-                bar = progress.add_task(f"{cfg.mode} · {cfg.workload}", total=cfg.tasks)
-                try:
-                    session.start()
-                    while not session.done:
-                        session.wait(0.1)
-                        session.poll()
-                        progress.update(bar, completed=session.counts["done"]
-                                        + session.counts["failed"])
-                finally:
-                    if not session.done:
-                        _stop_quietly(session)
-                    session.close()
-                    results.append(session.result())
+            session = ctl.compare(configs)
+            bar = progress.add_task(f"{session.config.mode} · {session.config.workload}",
+                                    total=session.config.tasks)
+            while ctl.busy:
+                step = ctl.poll(0.1)
+                if step.finished is not None:
                     progress.remove_task(bar)
-                if not out.is_terminal or not err.is_terminal:
-                    r = results[-1]
-                    err.print(f"{r.mode} · {r.workload}: {r.wall_s:.2f} s, {r.status}",
-                              markup=False)
-                progress.advance(overall)
+                    progress.advance(overall)
+                    if plain:
+                        r = step.finished
+                        err.print(f"{r.mode} · {r.workload}: {r.wall_s:.2f} s, {r.status}",
+                                  markup=False)
+                    if step.error:
+                        err.print(f"conc-tui: {step.error}", markup=False)
+                if step.started is not None:
+                    session = step.started
+                    bar = progress.add_task(f"{session.config.mode} · {session.config.workload}",
+                                            total=session.config.tasks)
+                if ctl.busy:
+                    progress.update(bar, completed=session.counts["done"]
+                                    + session.counts["failed"])
+    except StartError as exc:
+        err.print(f"conc-tui: {exc}", markup=False)
+        code = EXIT_FAILED
     except (KeyboardInterrupt, Interrupted) as exc:
         code = _interrupt_code(exc)
+        _stop_quietly(ctl)
+    finally:
+        ctl.shutdown()
+    results = ctl.results
+    written = _write_outputs(err, json_path, csv_path, results)
     cpu = results[0].cpu_count if results else 0
     out.print(compare_table(results, title=f"conc-tui compare · {cpu} usable cores"))
-    written = _write_outputs(err, json_path, csv_path, results)
     if code is not None:
         return code
     if any(r.status != "ok" for r in results) or not written:

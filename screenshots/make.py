@@ -5,8 +5,8 @@
     /work/venv/bin/python screenshots/make.py threads compare   # only some shots
 
 Each shot builds the app with ``build_app`` and drives it headlessly at 120x40 with Textual's
-Pilot: a real ``Session`` (the real runner and workload) and the real ``Sampler``, except the
-64-core shot, which injects ``FakeSampler(64, ...)`` and a ``FakeSession`` on the wall clock
+Pilot: a real ``RunnerSource`` (the real runner and workload) and the real ``Sampler``, except the
+64-core shot, which injects ``ScriptedSampler(64, ...)`` and a ``ScriptedSource`` on the wall clock
 (this machine has 2 cores). The script waits for the moment that shows each shot's point,
 saves Textual's SVG, and converts it to PNG with ``rsvg-convert`` (librsvg2-bin).
 
@@ -41,11 +41,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # the repo's conc_tui, installed or not
 
 from conc_tui.monitor import RunConfig  # noqa: E402
-from conc_tui.monitor.session import Session  # noqa: E402
+from conc_tui.monitor.runner_source import RunnerSource  # noqa: E402
 from conc_tui.ui.app import build_app  # noqa: E402
 from conc_tui.ui.cores import CoresPanel  # noqa: E402
-from conc_tui.ui.fake import FakeSampler, FakeSession, script_for  # noqa: E402
-from conc_tui.engine.facts import python_info as local_python  # noqa: E402
+from conc_tui.monitor.scripted import ScriptedSampler, ScriptedSource, script_for  # noqa: E402
+from conc_tui.monitor import python_info as local_python  # noqa: E402
 
 SIZE = (120, 40)
 
@@ -57,8 +57,8 @@ class Tracker:
     sessions: list = field(default_factory=list)
     pids: set = field(default_factory=set)
 
-    def factory(self, config: RunConfig) -> Session:
-        s = Session(config)
+    def factory(self, config: RunConfig) -> RunnerSource:
+        s = RunnerSource(config)
         self.sessions.append(s)
         return s
 
@@ -152,12 +152,12 @@ def wait_quiet(name: str, log: list[str], limit: float = 25.0, timeout: float = 
 
 
 async def shoot(name: str, config: RunConfig, moment: Callable[[object], Awaitable[None]],
-                tracker: Tracker, log: list[str], *, sampler=None, session_factory=None,
+                tracker: Tracker, log: list[str], *, sampler=None, source_factory=None,
                 lead_in: float = 0.0, key: str = "r", python_info=None,
                 mid_run: bool = True) -> None:
-    if session_factory is None:  # a real run: it should have the machine to itself
+    if source_factory is None:  # a real run: it should have the machine to itself
         wait_quiet(name, log)
-    app = build_app(config, session_factory=session_factory or tracker.factory,
+    app = build_app(config, source_factory=source_factory or tracker.factory,
                     sampler=sampler, python_info=python_info)
     async with app.run_test(size=SIZE) as pilot:
         try:
@@ -224,7 +224,7 @@ def compare_config(quick: bool) -> RunConfig:
 
 
 def compare_done(app) -> bool:
-    return not app.running and not app.comparing and len(app.results) >= 6
+    return not app.running and not app.ctl.comparing and len(app.results) >= 6
 
 
 async def compare_moment(pilot):
@@ -242,9 +242,9 @@ async def shot_cores64(tracker: Tracker, log: list[str], quick: bool) -> None:
     cfg = RunConfig(mode="process-pool", workload="cpu", tasks=256, n=1100, workers=32)
     info = local_python()
 
-    def factory(config: RunConfig) -> FakeSession:
-        return FakeSession(config, cpu_count=cores, clock=time.monotonic,
-                           script=lambda c, cpu, w: script_for(c, cpu, w, python=info))
+    def factory(config: RunConfig) -> ScriptedSource:
+        return ScriptedSource(config, cpu_count=cores, clock=time.monotonic,
+                              script=lambda c, cpu, w: script_for(c, cpu, w, python=info))
 
     async def moment(pilot):
         app = pilot.app
@@ -252,7 +252,7 @@ async def shot_cores64(tracker: Tracker, log: list[str], quick: bool) -> None:
         await wait_for(pilot, "64 cores mid-run",
                        lambda: app.session is not None and app.session.elapsed() >= 5.0, 60)
 
-    class PoolSampler(FakeSampler):
+    class PoolSampler(ScriptedSampler):
         """The fake's process count is one per core; the pool here has 32 workers."""
 
         def sample(self):
@@ -260,7 +260,7 @@ async def shot_cores64(tracker: Tracker, log: list[str], quick: bool) -> None:
             s.processes = cfg.workers + 1
             return s
 
-    await shoot("cores-64", cfg, moment, tracker, log, session_factory=factory,
+    await shoot("cores-64", cfg, moment, tracker, log, source_factory=factory,
                 sampler=PoolSampler(cores, "waves", prefill=120), python_info=info)
 
 
@@ -274,7 +274,7 @@ async def main_async(args) -> int:
 
     async def compare_and_results() -> None:
         wait_quiet("compare", log)
-        app = build_app(compare_config(args.quick), session_factory=tracker.factory)
+        app = build_app(compare_config(args.quick), source_factory=tracker.factory)
         async with app.run_test(size=SIZE) as pilot:
             try:
                 await pilot.pause(0.5)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import psutil
 
-from conc_tui.engine import PROCESS_MODES
 from conc_tui.engine.progress import shm_dir
-from conc_tui.monitor import RunConfig, Session
+from conc_tui.engine.protocol import to_dict
+from conc_tui.monitor import RunConfig, Session, mode_info
 
 # -- the executable ------------------------------------------------------------------------
 
@@ -142,9 +142,15 @@ def wait_for(predicate, timeout: float, interval: float = 0.05):
 # -- sessions ------------------------------------------------------------------------------
 
 
+def wire(events):
+    """Typed events as the dicts of the wire format, for assertions on every field; lazy,
+    so that a loop over a live session can stop early."""
+    return (to_dict(e) for e in events)
+
+
 def collect(session: Session, timeout: float = 60) -> list[dict]:
     """Every event of a started session, until it has ended."""
-    evs = list(session.events(timeout=timeout))
+    evs = list(wire(session.events(timeout=timeout)))
     assert session.done, f"run did not end within {timeout} s: {session.counts}"
     return evs
 
@@ -167,7 +173,7 @@ def of_kind(evs: list[dict], kind: str) -> list[dict]:
 
 
 def is_process_mode(mode: str) -> bool:
-    return mode in PROCESS_MODES
+    return mode_info(mode).in_processes
 
 
 # -- other interpreters --------------------------------------------------------------------

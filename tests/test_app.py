@@ -1,6 +1,6 @@
 """The live app: keys → state with Pilot on a fake session, and one real run end to end.
 
-The fake session (``conc_tui.ui.fake.FakeSession``) plays a scripted run on a manual clock;
+The fake session (``conc_tui.ui.fake.ScriptedSource``) plays a scripted run on a manual clock;
 these tests move the clock and draw frames themselves (``live=False``), so nothing depends on
 timing. Only the last test starts a real runner.
 """
@@ -14,13 +14,15 @@ import pytest
 from textual.app import App
 from textual.widgets import Input
 
-from conc_tui.engine import MODES, WORKLOADS
-from conc_tui.monitor import RunConfig, Session
+from conc_tui.monitor import MODES, WORKLOADS
+from conc_tui.monitor import RunConfig, TaskDone, TaskFailed
+from conc_tui.monitor.runner_source import RunnerSource
 from conc_tui.monitor.config import PARSERS, ConfigError
-from conc_tui.ui.app import ConcApp, build_app, compare_order
+from conc_tui.monitor import compare_order
+from conc_tui.ui.app import ConcApp, build_app
 from conc_tui.ui.clock import format_elapsed
 from conc_tui.ui.events import CHUNK, EventLog, event_line
-from conc_tui.ui.fake import FAKE_PYTHON, FakeSampler, FakeSession
+from conc_tui.monitor.scripted import FAKE_PYTHON, ScriptedSampler, ScriptedSource
 from conc_tui.ui.help import HelpScreen
 from conc_tui.ui.tasks import choose_layout
 
@@ -28,27 +30,27 @@ SIZE = (120, 40)
 
 
 class Sessions:
-    """A session factory that keeps every FakeSession it made."""
+    """A session factory that keeps every ScriptedSource it made."""
 
     def __init__(self, cpu_count: int = 2) -> None:
         self.cpu_count = cpu_count
-        self.made: list[FakeSession] = []
+        self.made: list[ScriptedSource] = []
 
-    def __call__(self, config: RunConfig) -> FakeSession:
-        session = FakeSession(config, cpu_count=self.cpu_count)
+    def __call__(self, config: RunConfig) -> ScriptedSource:
+        session = ScriptedSource(config, cpu_count=self.cpu_count)
         self.made.append(session)
         return session
 
     @property
-    def last(self) -> FakeSession:
+    def last(self) -> ScriptedSource:
         return self.made[-1]
 
 
 def fake_app(config: RunConfig | None = None, cores: int = 2,
              pattern: str = "gil") -> tuple[ConcApp, Sessions]:
     sessions = Sessions(cores)
-    app = build_app(config or RunConfig(tasks=20, n=300), session_factory=sessions,
-                    sampler=FakeSampler(cores, pattern, prefill=10), live=False,
+    app = build_app(config or RunConfig(tasks=20, n=300), source_factory=sessions,
+                    sampler=ScriptedSampler(cores, pattern, prefill=10), live=False,
                     python_info=FAKE_PYTHON)
     return app, sessions
 
@@ -136,7 +138,7 @@ async def test_fixing_the_input_lets_the_run_start():
         await pilot.pause()
         assert app.status.error is None
         await pilot.press("r")
-        assert app.session is sessions.last
+        assert app.session.source is sessions.last
         assert app.session.config.tasks == 12
         assert app.grid.tasks == 12
 
@@ -146,7 +148,7 @@ async def test_run_shows_tasks_events_and_clock():
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         session = app.session
-        assert isinstance(session, FakeSession) and session.config.mode == "processes"
+        assert isinstance(session.source, ScriptedSource) and session.config.mode == "processes"
         play(app, sessions, 0.5)
         assert app.grid.counts[1] > 0  # running
         assert app.clock.text == "0.5 s"
@@ -190,7 +192,7 @@ async def test_r_while_running_starts_nothing_more():
         assert len(sessions.made) == 1
 
 
-class SlowStopSession(FakeSession):
+class SlowStopSession(ScriptedSource):
     """A fake session whose stop() blocks until the test lets it return, like a real one."""
 
     release = None  # a threading.Event, set by the test
@@ -210,35 +212,35 @@ async def test_s_stops_the_run_without_blocking_the_screen():
         made.append(session)
         return session
 
-    app = build_app(RunConfig(mode="threads", tasks=20, n=300), session_factory=factory,
-                    sampler=FakeSampler(2, "gil"), live=False, python_info=FAKE_PYTHON)
+    app = build_app(RunConfig(mode="threads", tasks=20, n=300), source_factory=factory,
+                    sampler=ScriptedSampler(2, "gil"), live=False, python_info=FAKE_PYTHON)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         session = app.session
-        session.advance(1.0)
+        session.source.advance(1.0)
         app.tick()
         await pilot.press("s")
-        assert app.stopping and app.status.shown == "stopping…"
+        assert app.ctl.stopping and app.status.shown == "stopping…"
         # stop() is blocked in its worker thread, and the screen still answers keys
         await pilot.press("4")
         assert app.controls.mode == "asyncio"
-        session.advance(0.3)
+        session.source.advance(0.3)
         app.tick()
         assert app.clock.text == "1.3 s"  # the clock keeps going while it stops
         release.set()
         await app.workers.wait_for_complete()
         await pilot.pause()
         app.tick()
-        assert app.session is None and not app.stopping
+        assert app.session is None and not app.ctl.stopping
         [result] = app.results
         assert result.status == "cancelled"
-        assert session.finished["status"] == "cancelled"
+        assert session.finished.status == "cancelled"
         assert "cancelled" in app.status.shown
         assert app.table.rows_text()[0]["status"] == "cancelled"
 
         release.set()
         await pilot.press("r")  # the app carries on
-        assert app.session is made[-1] and len(made) == 2
+        assert app.session.source is made[-1] and len(made) == 2
 
 
 async def test_a_failed_task_shows_failed_and_the_run_carries_on():
@@ -250,7 +252,7 @@ async def test_a_failed_task_shows_failed_and_the_run_carries_on():
         assert all(app.grid.state_of(i) == "done" for i in range(10) if i != 3)
         failed = [line for line in app.event_log.plain if line.startswith("3 failed:")]
         assert failed and "TaskFailure" in failed[0]
-        assert event_line({"kind": "task-failed", "id": 3, "error": "E"})[0][1] == "error"
+        assert event_line(TaskFailed(id=3, pid=1, tid=2, t=0.0, error="E"))[0][1] == "error"
         assert app.results[0].status == "failed"
         assert "1 task(s) failed" in app.status.shown
 
@@ -259,7 +261,7 @@ async def test_compare_runs_every_mode_and_fills_table_and_chart():
     app, sessions = fake_app(RunConfig(tasks=8, n=300), cores=4, pattern="busy")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
-        assert app.comparing and app.session.config.mode == "sequential"
+        assert app.ctl.comparing and app.session.config.mode == "sequential"
         play_to_end(app, sessions)
         await pilot.pause()
         assert [s.config.mode for s in sessions.made] == compare_order()
@@ -274,7 +276,7 @@ async def test_compare_runs_every_mode_and_fills_table_and_chart():
         assert [m for m, _ in app.chart.bars] == list(MODES)
         assert app.chart.ideal is not None and app.chart.ideal > 0
         assert app.visible_view == "compare"
-        assert not app.comparing and app.compare_queue == []
+        assert not app.ctl.comparing and not app.ctl.queue
 
 
 async def test_stop_during_compare_cancels_the_rest():
@@ -309,7 +311,7 @@ async def test_quit_stops_the_running_session():
         await pilot.pause()
     assert session.wait(0)  # stopped by the app
     session.poll()
-    assert session.finished["status"] == "cancelled"
+    assert session.finished.status == "cancelled"
     assert app.return_code == 0
 
 
@@ -440,7 +442,7 @@ async def test_event_log_is_bounded_and_follows_the_end():
     app = LogApp()
     async with app.run_test(size=(60, 10)) as pilot:
         log = app.query_one(EventLog)
-        events = [{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": i / 10}
+        events = [TaskDone(id=i, pid=1, tid=2, t=i / 10, cpu_s=0.0)
                   for i in range(200)]
         log.add_events(events)
         await pilot.pause()
@@ -457,18 +459,18 @@ async def test_event_log_fills_its_view_without_changing_its_virtual_size():
         view = log.size.height
         assert view > 3 and log.virtual_size.height == view
         for i in range(view):
-            log.add_events([{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": 0}])
+            log.add_events([TaskDone(id=i, pid=1, tid=2, t=0, cpu_s=0.0)])
             await pilot.pause()
             assert log.virtual_size.height == view  # no layout while the lines fit
             assert log.render_line(0).text.strip().startswith("0 is done")  # from the top
-        log.add_events([{"kind": "task-done", "id": view, "pid": 1, "tid": 2, "t": 0}])
+        log.add_events([TaskDone(id=view, pid=1, tid=2, t=0, cpu_s=0.0)])
         await pilot.pause()
         assert log.virtual_size.height == CHUNK  # past the view: one chunk at a time
         assert log.scroll_offset.y == log.max_scroll_y > 0
         last = log.render_line(log.scrollable_content_region.height - 1).text.strip()
         assert last.startswith(f"{view} is done")
         for i in range(view + 1, CHUNK):
-            log.add_events([{"kind": "task-done", "id": i, "pid": 1, "tid": 2, "t": 0}])
+            log.add_events([TaskDone(id=i, pid=1, tid=2, t=0, cpu_s=0.0)])
         await pilot.pause()
         assert log.virtual_size.height == CHUNK
 
@@ -479,7 +481,7 @@ async def test_a_real_run_through_the_app():
     """A tiny real workload through the real Session and Sampler: every task done."""
     config = RunConfig(mode="processes", workload="cpu", tasks=4, n=60)
     made = []
-    app = build_app(config, session_factory=lambda cfg: made.append(Session(cfg)) or made[-1])
+    app = build_app(config, source_factory=lambda cfg: made.append(RunnerSource(cfg)) or made[-1])
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("r")
         [session] = made

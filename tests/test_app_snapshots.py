@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from conc_tui.monitor import RunConfig
 from conc_tui.ui.app import build_app
-from conc_tui.ui.fake import FAKE_PYTHON, FakeSampler, FakeSession
+from conc_tui.monitor.scripted import FAKE_PYTHON, ScriptedSampler, ScriptedSource
 
 
 def make_app(config: RunConfig, cores: int = 2, pattern: str = "gil"):
-    made: list[FakeSession] = []
+    made: list[ScriptedSource] = []
 
-    def factory(cfg: RunConfig) -> FakeSession:
-        made.append(FakeSession(cfg, cpu_count=cores))
+    def factory(cfg: RunConfig) -> ScriptedSource:
+        made.append(ScriptedSource(cfg, cpu_count=cores))
         return made[-1]
 
-    app = build_app(config, session_factory=factory,
-                    sampler=FakeSampler(cores, pattern, prefill=120), live=False,
+    app = build_app(config, source_factory=factory,
+                    sampler=ScriptedSampler(cores, pattern, prefill=120), live=False,
                     python_info=FAKE_PYTHON)
     return app, made
 
@@ -33,7 +33,7 @@ def mid_run(seconds: float, key: str = "r", step: float = 0.5):
         await pilot.press(key)
         t = 0.0
         while t < seconds and app.running:
-            app.session.advance(step)
+            app.session.source.advance(step)
             app.tick()
             app.sample_tick()
             t += step

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conc_tui.engine import MODES, WORKLOADS
+from conc_tui.monitor import MODES, WORKLOADS
 from helpers import (PARALLELISM, PYENV, descendants, done_ids, popen_cli,
                      proc_handles, pyenv_pythons, pyenv_version, run_cli, shm_files,
                      shm_leftovers, usable_cpus, wait_for, wait_gone)
@@ -105,9 +105,11 @@ def test_run_json_to_stdout_writes_into_the_pipe():
     p = run_cli("run", "--mode", "sequential", "--tasks", "2", "--n", "20",
                 "--json", "/dev/stdout")
     assert p.returncode == 0, p.stderr
+    # The file comes before the summary: printing cannot keep the result from being saved.
     start = p.stdout.index("\n{") + 1
-    d = json.loads(p.stdout[start:])
+    d, end = json.JSONDecoder().raw_decode(p.stdout, start)
     assert d["status"] == "ok" and d["mode"] == "sequential"
+    assert "effective parallelism" in p.stdout[end:]
 
 
 def _wait_until_working(cli, mode: str, tasks: int):

@@ -8,10 +8,10 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from conc_tui.engine import MODES, PROCESS_MODES
+from conc_tui.monitor import MODES, mode_info
 from conc_tui.monitor import RunConfig, RunResult, Session
 from conc_tui.ui.cores import GLYPHS, LINES_MAX, CoreCells, CoresPanel, choose_layout
-from conc_tui.ui.fake import PATTERNS, FakeSampler, FakeSession
+from conc_tui.monitor.scripted import scripted_session, PATTERNS, ScriptedSampler, ScriptedSource
 
 
 class PanelApp(App):
@@ -27,7 +27,7 @@ class PanelApp(App):
         super().__init__()
         self.cores = cores
         self.rows = rows
-        self.sampler = FakeSampler(cores, pattern, prefill=119)
+        self.sampler = ScriptedSampler(cores, pattern, prefill=119)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -187,7 +187,7 @@ async def test_a_sample_with_another_core_count_rebuilds_the_panel():
     app = PanelApp(4)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        other = FakeSampler(32, "busy", prefill=3)
+        other = ScriptedSampler(32, "busy", prefill=3)
         panel = app.query_one(CoresPanel)
         panel.update_sample(other.sample(), other.history)
         await pilot.pause()
@@ -206,21 +206,21 @@ def test_layout_never_drops_a_core():
                 assert len({lay.position(i) for i in range(cores)}) == cores
 
 
-# -- FakeSampler ------------------------------------------------------------------------
+# -- ScriptedSampler ------------------------------------------------------------------------
 
 def test_fake_sampler_is_deterministic():
-    a = FakeSampler(8, "waves", seed=3, prefill=10)
-    b = FakeSampler(8, "waves", seed=3, prefill=10)
+    a = ScriptedSampler(8, "waves", seed=3, prefill=10)
+    b = ScriptedSampler(8, "waves", seed=3, prefill=10)
     assert [list(h) for h in a.history] == [list(h) for h in b.history]
     sa, sb = a.sample(), b.sample()
     assert sa == sb
-    assert FakeSampler(8, "waves", seed=4).sample().per_core != \
-        FakeSampler(8, "waves", seed=3).sample().per_core
+    assert ScriptedSampler(8, "waves", seed=4).sample().per_core != \
+        ScriptedSampler(8, "waves", seed=3).sample().per_core
 
 
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_fake_sampler_interface_and_patterns(pattern):
-    s = FakeSampler(16, pattern, history=50, prefill=60)
+    s = ScriptedSampler(16, pattern, history=50, prefill=60)
     assert s.cpu_count == s.logical_cores == 16
     assert len(s.history) == 16 and all(len(h) == 50 and h.maxlen == 50 for h in s.history)
     assert len(s.parallelism_history) == 50
@@ -252,12 +252,12 @@ def test_fake_sampler_interface_and_patterns(pattern):
 
 def test_fake_sampler_refuses_unknown_patterns():
     with pytest.raises(ValueError):
-        FakeSampler(4, "spiky")
+        ScriptedSampler(4, "spiky")
 
 
-# -- FakeSession ------------------------------------------------------------------------
+# -- ScriptedSource ------------------------------------------------------------------------
 
-def run_all(session: FakeSession) -> list[dict]:
+def run_all(session: Session) -> list:
     session.start()
     return list(session.events())
 
@@ -266,12 +266,12 @@ def run_all(session: FakeSession) -> list[dict]:
 @pytest.mark.parametrize("mode", MODES)
 def test_fake_session_events(mode, workload):
     cfg = RunConfig(mode=mode, workload=workload, tasks=12, n=200, sleep=0.5)
-    s = FakeSession(cfg, cpu_count=4)
+    s = scripted_session(cfg, cpu_count=4)
     events = run_all(s)
-    kinds = [e["kind"] for e in events]
+    kinds = [e.kind for e in events]
     assert kinds[0] == "run-started" and kinds[-1] == "run-finished"
-    started = sorted(e["id"] for e in events if e["kind"] == "task-started")
-    ended = sorted(e["id"] for e in events if e["kind"] in ("task-done", "task-failed"))
+    started = sorted(e.id for e in events if e.kind == "task-started")
+    ended = sorted(e.id for e in events if e.kind in ("task-done", "task-failed"))
     assert started == ended == list(range(12))
     assert s.done and not s.running
     assert s.counts == {"waiting": 0, "running": 0, "done": 12, "failed": 0}
@@ -295,25 +295,25 @@ def test_fake_session_events(mode, workload):
     r = s.result()
     assert isinstance(r, RunResult)
     assert r.status == "ok" and r.mode == mode and r.tasks == 12 and r.cpu_count == 4
-    assert r.wall_s == pytest.approx(s.finished["wall_s"]) == pytest.approx(s.elapsed())
+    assert r.wall_s == pytest.approx(s.finished.wall_s) == pytest.approx(s.elapsed())
     assert all(t.status == "done" and 0 <= t.start_s <= t.end_s <= r.wall_s
                for t in r.task_results)
     assert s.progress() == [1.0] * 12
     if workload == "cpu":
-        cores = 4 if mode in PROCESS_MODES else 1
+        cores = 4 if mode_info(mode).in_processes else 1
         assert r.parallelism == pytest.approx(cores, rel=0.15)
 
 
 def test_fake_session_follows_its_clock_and_fails_tasks():
     cfg = RunConfig(mode="threads", workload="cpu", tasks=10, n=500, fail_tasks=(3,))
-    s = FakeSession(cfg).start()
-    assert s._apply.__func__ is Session._apply  # the real event semantics
+    s = scripted_session(cfg).start()
+    assert isinstance(s.source, ScriptedSource)  # the real session, reducer and all
     s.poll()
-    assert s.started["mode"] == "threads" and s.elapsed() == 0.0
+    assert s.started.mode == "threads" and s.elapsed() == 0.0
     assert s.running and not s.done
     last = s.progress()
     for _ in range(8):  # 2 s of a ~4 s run
-        s.advance(0.25)
+        s.source.advance(0.25)
         s.poll()
         now = s.progress()
         assert all(b >= a for a, b in zip(last, now))
@@ -332,7 +332,7 @@ def test_fake_session_follows_its_clock_and_fails_tasks():
 def test_fake_session_stop_cancels_and_keeps_running_tasks():
     cfg = RunConfig(mode="process-pool", workload="cpu", tasks=20, n=500)
     ticks = [100.0]
-    with FakeSession(cfg, cpu_count=2, clock=lambda: ticks[0]) as s:
+    with scripted_session(cfg, cpu_count=2, clock=lambda: ticks[0]) as s:
         s.start()
         ticks[0] += 1.0
         s.poll()
@@ -340,7 +340,7 @@ def test_fake_session_stop_cancels_and_keeps_running_tasks():
         s.stop()
         s.stop()  # idempotent
         s.poll()
-        assert s.done and s.finished["status"] == "cancelled"
+        assert s.done and s.finished.status == "cancelled"
         r = s.result()
         assert r.status == "cancelled" and r.wall_s == pytest.approx(1.0)
         assert {t.status for t in r.task_results} == {"done", "running", "waiting"}
@@ -352,16 +352,18 @@ def test_fake_session_stop_cancels_and_keeps_running_tasks():
 
 def test_fake_session_plays_a_given_script():
     script = [
-        {"kind": "run-started", "t": 0.0, "pid": 7, "cpu_count": 2, "python": {}},
+        {"kind": "run-started", "t": 0.0, "pid": 7, "cpu_count": 2, "python": {},
+         "mode": "threads", "workload": "cpu", "tasks": 1, "n": 10, "sleep": 0.0,
+         "workers": 1, "t0": 0.0},
         {"kind": "task-started", "id": 0, "pid": 7, "tid": 8, "t": 0.1},
         {"kind": "task-done", "id": 0, "pid": 7, "tid": 8, "t": 1.1, "cpu_s": 1.0},
         {"kind": "run-finished", "status": "ok", "wall_s": 1.2, "cpu_s": 1.0},
     ]
-    s = FakeSession(RunConfig(tasks=1), script=script).start()
+    s = scripted_session(RunConfig(tasks=1), script=script).start()
     assert s.runner_pid == 7
-    s.advance(0.6)
+    s.source.advance(0.6)
     s.poll()
     assert s.progress() == [pytest.approx(0.5)]
-    s.advance(1.0)
-    assert [e["kind"] for e in s.poll()] == ["task-done", "run-finished"]
+    s.source.advance(1.0)
+    assert [e.kind for e in s.poll()] == ["task-done", "run-finished"]
     assert s.done and s.result().wall_s == 1.2 and s.result().status == "ok"

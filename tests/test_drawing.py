@@ -17,7 +17,8 @@ from textual.widget import Widget
 from conc_tui.monitor import RunConfig
 from conc_tui.ui.app import build_app
 from conc_tui.ui.cores import CoresPanel
-from conc_tui.ui.fake import FAKE_PYTHON, FakeSampler, FakeSession
+from conc_tui.monitor import RunState, TaskDone, TaskStarted
+from conc_tui.monitor.scripted import FAKE_PYTHON, ScriptedSampler, ScriptedSource
 from conc_tui.ui.plot import Chart, decode_line
 from conc_tui.ui.tasks import DONE, RUNNING, TaskGrid
 
@@ -38,7 +39,7 @@ def cells(strip) -> list[tuple]:
 class PanelApp(App):
     def __init__(self, cores: int) -> None:
         super().__init__()
-        self.sampler = FakeSampler(cores, "waves", prefill=60)
+        self.sampler = ScriptedSampler(cores, "waves", prefill=60)
 
     def compose(self):
         yield CoresPanel(len(self.sampler.history), id="cores")
@@ -104,8 +105,8 @@ async def test_chart_falls_back_to_the_library_on_an_unknown_escape(monkeypatch)
 
 def fake_app(tasks: int = 80):
     return build_app(RunConfig(mode="threads", tasks=tasks, n=300),
-                     session_factory=lambda cfg: FakeSession(cfg, cpu_count=2),
-                     sampler=FakeSampler(2, "gil", prefill=10), live=False,
+                     source_factory=lambda cfg: ScriptedSource(cfg, cpu_count=2),
+                     sampler=ScriptedSampler(2, "gil", prefill=10), live=False,
                      python_info=FAKE_PYTHON)
 
 
@@ -114,14 +115,18 @@ async def test_task_rows_are_rebuilt_only_when_their_cells_change():
     async with app.run_test(size=(120, 40)) as pilot:
         grid = app.query_one(TaskGrid)
         grid.states = [RUNNING] * grid.tasks
-        grid.update_frame((), [0.5] * grid.tasks)
+        grid.update_frame([0.5] * grid.tasks)
         await pilot.pause()
         rows = grid.layout_info.rows
         built = grid.rows_built
         grid.refresh()  # the whole panel, e.g. its title changed
         await pilot.pause()
         assert grid.rows_built == built  # every row reused
-        grid.update_frame([{"kind": "task-done", "id": 0}], None)  # one cell of row 0
+        run = RunState(grid.tasks)
+        run.apply([TaskStarted(id=i, pid=1, tid=2, t=0.0) for i in range(grid.tasks)]
+                  + [TaskDone(id=0, pid=1, tid=2, t=1.0, cpu_s=1.0)])
+        grid.set_states(run, {0})  # one cell of row 0
+        grid.update_frame(None)
         await pilot.pause()
         assert grid.rows_built == built + 1 and grid.state_of(0) == "done"
         assert rows > 1
@@ -134,15 +139,15 @@ async def test_task_rows_show_each_glyph_step_in_every_layout():
         grid = app.query_one(TaskGrid)
         assert grid.layout_info.kind in ("mini", "dense")
         grid.states = [RUNNING] * grid.tasks
-        grid.update_frame((), [0.24] * grid.tasks)
+        grid.update_frame([0.24] * grid.tasks)
         await pilot.pause()
         before = grid.render_line(0).text
-        grid.update_frame((), [0.26] * grid.tasks)  # glyph 1 -> 2 (int(f * 8))
+        grid.update_frame([0.26] * grid.tasks)  # glyph 1 -> 2 (int(f * 8))
         await pilot.pause()
         after = grid.render_line(0).text
         assert before != after and "▃" in after and "▃" not in before
         grid.states = [DONE] * grid.tasks
-        grid.update_frame((), None)
+        grid.update_frame(None)
         await pilot.pause()
         assert "▃" not in grid.render_line(0).text
 
@@ -167,25 +172,25 @@ async def test_full_garbage_collections_are_made_where_the_clock_cannot_see_them
 
     before = gc.get_threshold()
     app = build_app(RunConfig(mode="threads", tasks=8, n=300),
-                    session_factory=lambda cfg: FakeSession(cfg, cpu_count=2),
-                    sampler=FakeSampler(2, "gil", prefill=10), live=True,
+                    source_factory=lambda cfg: ScriptedSource(cfg, cpu_count=2),
+                    sampler=ScriptedSampler(2, "gil", prefill=10), live=True,
                     python_info=FAKE_PYTHON)
     collected = []
     async with app.run_test(size=(120, 40)):
         assert gc.get_threshold()[:2] == before[:2]
         assert gc.get_threshold()[2] >= 1_000_000  # no automatic full passes
         monkeypatch.setattr(gc, "collect", lambda *a: collected.append(a) or 0)
-        app._last_gc = 0.0
-        app._collect_garbage()
-        app._collect_garbage()  # not due again for GC_S seconds
+        app.terminal._last_gc = 0.0
+        app.terminal.collect_garbage()
+        app.terminal.collect_garbage()  # not due again for GC_S seconds
         assert len(collected) == 1
-        app._collect_garbage(force=True)
+        app.terminal.collect_garbage(force=True)
         assert len(collected) == 2
         monkeypatch.undo()
     assert gc.get_threshold() == before
 
 
-class SlowSampler(FakeSampler):
+class SlowSampler(ScriptedSampler):
     """A sampler that takes 0.2 s a sample (like psutil with hundreds of processes)."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -207,7 +212,7 @@ async def test_samples_are_taken_off_the_screen_thread_and_drawn_when_they_arriv
 
     sampler = SlowSampler(2, "waves", prefill=5)
     app = build_app(RunConfig(mode="threads", tasks=8, n=300),
-                    session_factory=lambda cfg: FakeSession(cfg, cpu_count=2),
+                    source_factory=lambda cfg: ScriptedSource(cfg, cpu_count=2),
                     sampler=sampler, live=True, python_info=FAKE_PYTHON)
     async with app.run_test(size=(120, 40)) as pilot:
         cells = app.cores.cells

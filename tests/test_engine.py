@@ -9,9 +9,9 @@ import sys
 import psutil
 import pytest
 
-from conc_tui.engine import MODES, POOL_MODES, WORKLOADS
+from conc_tui.engine.registry import MODE_LIST, MODES, WORKLOADS
 from conc_tui.monitor import RunConfig, Session
-from helpers import (collect, is_process_mode, of_kind, pyenv_pythons, pyenv_version, run_session,
+from helpers import (wire, collect, is_process_mode, of_kind, pyenv_pythons, pyenv_version, run_session,
                      shm_files, shm_leftovers, usable_cpus)
 
 TINY = dict(tasks=4, n=60, sleep=0.05)
@@ -109,11 +109,11 @@ def test_mode_and_workload(mode, workload):
     assert result.wall_s == pytest.approx(wall)
     assert result.cpu_s >= 0
     assert not shm_leftovers(before)
-    assert not os.path.exists(session._path)
+    assert not os.path.exists(session.source._path)
 
 
 def test_pool_workers_option_limits_the_pool():
-    for mode in POOL_MODES:
+    for mode in [m.name for m in MODE_LIST if m.pooled]:
         config = RunConfig(mode=mode, workload="io", tasks=6, n=30, sleep=0.05, workers=2)
         session, evs, fractions, result = run_session(config)
         assert evs[0]["workers"] == 2
@@ -182,8 +182,8 @@ def test_runner_lowers_its_priority_and_workers_inherit_it():
     try:
         pids = set()
         for ev in session.events(timeout=30):
-            if ev["kind"] == "task-started":
-                pids.add(ev["pid"])
+            if ev.kind == "task-started":
+                pids.add(ev.pid)
             if len(pids) == 2:
                 break
         assert len(pids) == 2
@@ -193,7 +193,7 @@ def test_runner_lowers_its_priority_and_workers_inherit_it():
             assert psutil.Process(pid).nice() == expected
         collect(session)
         assert session.result().status == "ok"
-        assert session.started["nice"] == 7
+        assert session.started.nice == 7
     finally:
         session.close()
 

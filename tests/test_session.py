@@ -16,7 +16,7 @@ import pytest
 from conc_tui.monitor import RunConfig, RunResult, Session, TaskResult, ideal_speedup, speedup_for
 from conc_tui.monitor.results import (CSV_FIELDS, check_writable, to_csv_text, to_json_text,
                                       write_atomic)
-from helpers import (collect, descendants, my_children, of_kind, proc_handles,
+from helpers import (wire, collect, descendants, my_children, of_kind, proc_handles,
                      run_session, shm_files, shm_leftovers, wait_for, wait_gone)
 
 # n=1200 is ~10 s of CPU per task on this kind of machine: far longer than any test waits.
@@ -47,7 +47,7 @@ def _start_long(mode: str, tasks: int = 4) -> tuple[Session, list[dict], set[int
     want = min(tasks, session.workers) if mode.endswith("pool") else tasks
     if mode == "asyncio" or mode == "sequential":
         want = 1
-    for ev in session.events(timeout=30):
+    for ev in wire(session.events(timeout=30)):
         evs.append(ev)
         if ev["kind"] == "task-started":
             pids.add(ev["pid"])
@@ -73,11 +73,11 @@ def test_stop_ends_everything_quickly(mode):
     session.stop()
     took = time.monotonic() - t0
     assert took < 2.5, f"stop() took {took:.2f} s"
-    evs += session.poll()
+    evs += wire(session.poll())
 
     assert wait_gone(watched, 0.5) == [], "processes of the run outlived stop()"
     assert my_children() - children_before == set()
-    assert not os.path.exists(session._path)
+    assert not os.path.exists(session.source._path)
     assert shm_leftovers(shm_before) == set()
 
     result = session.result()
@@ -109,7 +109,7 @@ def test_runner_reports_cancelled_when_its_main_thread_finishes_first(monkeypatc
     from conc_tui.engine import events, modes, runner
 
     seen = []
-    monkeypatch.setattr(events, "emit", lambda kind, **f: seen.append((kind, f["status"])))
+    monkeypatch.setattr(events, "emit", lambda ev: seen.append((ev.kind, ev.status)))
     plan = modes.Plan(dict(mode="processes", workload="cpu", tasks=2, n=10, sleep=0,
                            workers=2))
     run = runner.Run(plan)
@@ -129,7 +129,7 @@ def test_stop_before_any_event_and_after_the_end():
     session.poll()
     assert session.result().status == "cancelled"
     assert wait_gone(runner, 0.5) == []
-    assert not os.path.exists(session._path)
+    assert not os.path.exists(session.source._path)
 
     # Stopped after it ended: nothing changes.
     session, evs, fractions, result = run_session(RunConfig(mode="threads", tasks=2, n=30))
@@ -175,7 +175,7 @@ def test_runner_that_cannot_start_fails_cleanly(tmp_path):
         assert result.status == "failed"
         assert "boom" in (result.error or "")
         # The block is gone once the runner is, even before anyone calls close().
-        assert not os.path.exists(session._path)
+        assert not os.path.exists(session.source._path)
     finally:
         session.close()
     assert shm_leftovers(shm_before) == set()
@@ -200,7 +200,7 @@ def test_a_runner_that_exits_at_once_never_hangs_the_session(tmp_path, monkeypat
     fake.chmod(0o755)
     session = Session(RunConfig(mode="threads", tasks=2, n=10, python=str(fake))).start()
     try:
-        list(session.events(timeout=5))
+        list(wire(session.events(timeout=5)))
         assert session.done, "the session never saw its runner end"
         assert session.result().status == "failed"
         assert "status 3" in session.result().error
@@ -216,11 +216,11 @@ MONITOR_SCRIPT = textwrap.dedent("""
     want = 4 if mode == "processes" else s.workers
     pids = set()
     for ev in s.events(timeout=30):
-        if ev["kind"] == "task-started":
-            pids.add(ev["pid"])
+        if ev.kind == "task-started":
+            pids.add(ev.pid)
             if len(pids) >= want:
                 break
-    print(json.dumps({"runner": s.runner_pid, "pids": sorted(pids), "shm": s._path}),
+    print(json.dumps({"runner": s.runner_pid, "pids": sorted(pids), "shm": s.source._path}),
           flush=True)
     time.sleep(120)
 """ % LONG_N)

@@ -1,16 +1,18 @@
-"""Events, one JSON object per line, written straight to the runner's stdout.
+"""Writing events: one line each, straight to the runner's stdout.
 
 Every writer (the runner, its threads, its worker processes) calls ``os.write`` on the
 inherited descriptor with one whole line. A pipe write of at most PIPE_BUF bytes is atomic,
 so lines from many processes never interleave and no relay thread or queue is needed.
+What the lines say is defined in ``protocol.py``.
 """
-import json
 import os
 import threading
 import time
 
+from .protocol import to_line
+
 EVENT_FD = 1
-#: Lines are kept under PIPE_BUF (4096 on Linux, 512 by POSIX' minimum is for old systems).
+#: Lines are kept under PIPE_BUF (4096 on Linux), so that each write is atomic.
 MAX_LINE = 4000
 
 _t0 = 0.0
@@ -27,20 +29,18 @@ def now():
     return time.monotonic() - _t0
 
 
-def emit(kind, **fields):
-    """Write one event line."""
-    record = {"kind": kind}
-    record.update(fields)
-    line = json.dumps(record, separators=(",", ":"))
-    if len(line) >= MAX_LINE and "traceback" in record:
+def emit(event):
+    """Write one event (a ``protocol`` dataclass) as one line."""
+    line = to_line(event)
+    if len(line) >= MAX_LINE and getattr(event, "traceback", None):
         over = len(line) - MAX_LINE + 40
-        record["traceback"] = "...\n" + record["traceback"][over:]
-        line = json.dumps(record, separators=(",", ":"))
+        event.traceback = "...\n" + event.traceback[over:]
+        line = to_line(event)
     data = (line + "\n").encode("utf-8", "replace")
     try:
         os.write(EVENT_FD, data)
     except (BrokenPipeError, OSError):
-        pass  # nobody is listening any more; the watchdog ends the run
+        pass  # nobody is listening any more; the control pipe's end stops the run
 
 
 def ident():

@@ -1,6 +1,9 @@
 """The six ways of running the same tasks, as in the article.
 
-Each ``run_<mode>(plan)`` runs every task and returns the number of tasks that failed.
+Each ``run_<mode>(ctx)`` runs every task of ``ctx.plan`` and returns how many failed. The
+registry (``registry.py``) names these functions; the runner calls the one the plan asks for
+with a ``TaskContext``, which carries everything a task needs: nothing is read from module
+globals set elsewhere.
 """
 import asyncio
 import os
@@ -11,11 +14,8 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
-from . import events, workloads
-
-# Set in the runner, and in each worker process before it runs a task.
-_progress = None
-_plan = None
+from . import events, progress, workloads
+from .protocol import TaskDone, TaskFailed, TaskStarted
 
 
 class Plan(object):
@@ -33,49 +33,79 @@ class Plan(object):
         self.t0 = 0.0
 
 
-def _task_record(myid, ok, c0, exc=None):
-    pid, tid = events.ident()
-    if ok:
-        events.emit("task-done", id=myid, pid=pid, tid=tid, t=round(events.now(), 6),
-                    cpu_s=round(time.thread_time() - c0, 6))
-    else:
-        events.emit("task-failed", id=myid, pid=pid, tid=tid, t=round(events.now(), 6),
-                    cpu_s=round(time.thread_time() - c0, 6),
-                    error="%s: %s" % (type(exc).__name__, exc),
-                    traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+class TaskContext(object):
+    """A plan, its progress slots and the multiprocessing context: what modes and tasks use.
+
+    It travels to worker processes: under fork it is inherited with the mapped progress
+    file; otherwise it is pickled without the mapping, and the worker maps the file by its
+    path (``in_worker``).
+    """
+
+    def __init__(self, plan, progress_view, mp=None):
+        self.plan = plan
+        self.progress = progress_view
+        self.mp = mp
+
+    def __getstate__(self):
+        return {"plan": self.plan}  # a mapping cannot be pickled: the worker maps it again
+
+    def __setstate__(self, state):
+        self.plan = state["plan"]
+        self.progress = None
+        self.mp = None
+
+    def in_worker(self, parent_pid):
+        """Set up a worker process: default signals, parent-death signal, the progress map."""
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when work stops
+        _die_with_parent(parent_pid)
+        if self.progress is None:
+            self.progress = progress.open_map(self.plan.progress_path, self.plan.tasks)
+        events.set_clock(self.plan.t0)
+
+    def run_task(self, myid):
+        """Run one task in the calling thread, reporting start and end. True when it succeeded."""
+        plan = self.plan
+        _started(myid)
+        c0 = time.thread_time()
+        try:
+            workloads.run_sync(plan.workload, plan.n, plan.sleep, myid, self.progress,
+                               myid in plan.fail)
+        except Exception as exc:  # a failing task is reported, the others carry on
+            _ended(myid, c0, exc)
+            return False
+        _ended(myid, c0)
+        return True
+
+    async def run_task_async(self, myid):
+        plan = self.plan
+        _started(myid)
+        c0 = time.thread_time()
+        try:
+            await workloads.run_async(plan.workload, plan.n, plan.sleep, myid, self.progress,
+                                      myid in plan.fail)
+        except Exception as exc:
+            _ended(myid, c0, exc)
+            return False
+        _ended(myid, c0)
+        return True
 
 
 def _started(myid):
     pid, tid = events.ident()
-    events.emit("task-started", id=myid, pid=pid, tid=tid, t=round(events.now(), 6))
+    events.emit(TaskStarted(id=myid, pid=pid, tid=tid, t=round(events.now(), 6)))
 
 
-def run_task(myid):
-    """Run one task in the calling thread, reporting start and end. True when it succeeded."""
-    plan = _plan
-    _started(myid)
-    c0 = time.thread_time()
-    try:
-        workloads.run_sync(plan.workload, plan.n, plan.sleep, myid, _progress, myid in plan.fail)
-    except Exception as exc:  # a failing task is reported, the others carry on
-        _task_record(myid, False, c0, exc)
-        return False
-    _task_record(myid, True, c0)
-    return True
-
-
-async def run_task_async(myid):
-    plan = _plan
-    _started(myid)
-    c0 = time.thread_time()
-    try:
-        await workloads.run_async(plan.workload, plan.n, plan.sleep, myid, _progress,
-                                  myid in plan.fail)
-    except Exception as exc:
-        _task_record(myid, False, c0, exc)
-        return False
-    _task_record(myid, True, c0)
-    return True
+def _ended(myid, c0, exc=None):
+    pid, tid = events.ident()
+    t, cpu = round(events.now(), 6), round(time.thread_time() - c0, 6)
+    if exc is None:
+        events.emit(TaskDone(id=myid, pid=pid, tid=tid, t=t, cpu_s=cpu))
+    else:
+        events.emit(TaskFailed(
+            id=myid, pid=pid, tid=tid, t=t, cpu_s=cpu,
+            error="%s: %s" % (type(exc).__name__, exc),
+            traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
 
 
 # -- worker processes ---------------------------------------------------------------------
@@ -89,46 +119,47 @@ def _die_with_parent(parent_pid):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         except Exception:
-            pass
+            pass  # only a safety net: the runner still terminates its workers itself
     if os.getppid() != parent_pid:
         os._exit(1)
 
 
-def worker_init(plan, parent_pid):
-    """Set up a worker process: default signals, parent-death signal, the progress map."""
-    global _plan, _progress
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when work stops
-    _die_with_parent(parent_pid)
-    _plan = plan
-    if _progress is None:  # not inherited by fork: map the file by its name
-        from . import progress
-
-        _progress = progress.open_map(plan.progress_path, plan.tasks)
-    events.set_clock(plan.t0)
-
-
-def _process_entry(plan, parent_pid, myid):
-    worker_init(plan, parent_pid)
-    ok = run_task(myid)
+def _process_entry(ctx, parent_pid, myid):
+    ctx.in_worker(parent_pid)
+    ok = ctx.run_task(myid)
     sys.stdout.flush()
     os._exit(0 if ok else 1)
 
 
+# A process pool pickles every call it sends to a worker, so the context cannot travel with
+# each task: the pool's initializer keeps it here, once per worker process.
+_pool_ctx = None
+
+
+def _pool_init(ctx, parent_pid):
+    global _pool_ctx
+    ctx.in_worker(parent_pid)
+    _pool_ctx = ctx
+
+
+def _pool_task(myid):
+    return _pool_ctx.run_task(myid)
+
+
 # -- modes --------------------------------------------------------------------------------
 
-def run_sequential(plan, mp):
-    return sum(not run_task(i) for i in range(plan.tasks))
+def run_sequential(ctx):
+    return sum(not ctx.run_task(i) for i in range(ctx.plan.tasks))
 
 
-def run_threads(plan, mp):
-    results = [None] * plan.tasks
+def run_threads(ctx):
+    results = [None] * ctx.plan.tasks
 
     def body(i):
-        results[i] = run_task(i)
+        results[i] = ctx.run_task(i)
 
     threads = [threading.Thread(target=body, args=(i,), name="task-%d" % i, daemon=True)
-               for i in range(plan.tasks)]
+               for i in range(ctx.plan.tasks)]
     for t in threads:
         t.start()
     for t in threads:
@@ -136,22 +167,22 @@ def run_threads(plan, mp):
     return sum(not ok for ok in results)
 
 
-def run_thread_pool(plan, mp):
-    with ThreadPoolExecutor(max_workers=plan.workers, thread_name_prefix="pool") as ex:
-        return sum(not ok for ok in ex.map(run_task, range(plan.tasks)))
+def run_thread_pool(ctx):
+    with ThreadPoolExecutor(max_workers=ctx.plan.workers, thread_name_prefix="pool") as ex:
+        return sum(not ok for ok in ex.map(ctx.run_task, range(ctx.plan.tasks)))
 
 
-def run_asyncio(plan, mp):
+def run_asyncio(ctx):
     async def main():
-        return await asyncio.gather(*(run_task_async(i) for i in range(plan.tasks)))
+        return await asyncio.gather(*(ctx.run_task_async(i) for i in range(ctx.plan.tasks)))
 
     return sum(not ok for ok in asyncio.run(main()))
 
 
-def run_processes(plan, mp):
+def run_processes(ctx):
     me = os.getpid()
-    procs = [mp.Process(target=_process_entry, args=(plan, me, i), name="task-%d" % i)
-             for i in range(plan.tasks)]
+    procs = [ctx.mp.Process(target=_process_entry, args=(ctx, me, i), name="task-%d" % i)
+             for i in range(ctx.plan.tasks)]
     for p in procs:
         p.start()
     for p in procs:
@@ -159,17 +190,7 @@ def run_processes(plan, mp):
     return sum(p.exitcode != 0 for p in procs)
 
 
-def run_process_pool(plan, mp):
-    with ProcessPoolExecutor(max_workers=plan.workers, mp_context=mp, initializer=worker_init,
-                             initargs=(plan, os.getpid())) as ex:
-        return sum(not ok for ok in ex.map(run_task, range(plan.tasks)))
-
-
-RUNNERS = {
-    "sequential": run_sequential,
-    "threads": run_threads,
-    "thread-pool": run_thread_pool,
-    "asyncio": run_asyncio,
-    "processes": run_processes,
-    "process-pool": run_process_pool,
-}
+def run_process_pool(ctx):
+    with ProcessPoolExecutor(max_workers=ctx.plan.workers, mp_context=ctx.mp,
+                             initializer=_pool_init, initargs=(ctx, os.getpid())) as ex:
+        return sum(not ok for ok in ex.map(_pool_task, range(ctx.plan.tasks)))

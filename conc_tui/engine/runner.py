@@ -6,6 +6,7 @@ Started by the monitor as ``python -c BOOT CONFIG_JSON`` with:
   fd 2  diagnostics, kept by the monitor for error messages.
 The runner lowers its priority (workers inherit it) so that whatever draws stays fluid.
 """
+import importlib
 import json
 import multiprocessing
 import os
@@ -14,8 +15,9 @@ import sys
 import threading
 import time
 
-from . import PROCESS_MODES, events, modes, progress
+from . import events, modes, progress, registry
 from .facts import python_info, usable_cpus
+from .protocol import RunFinished, RunStarted
 
 try:
     import resource
@@ -41,7 +43,7 @@ class Run(object):
         self.cancelling = False
         self.cpu0 = 0.0
 
-    def finish(self, status):
+    def finish(self, status, error=None):
         """Report the end of the run exactly once. False when it was already reported."""
         with self.lock:
             if self.finished:
@@ -51,8 +53,8 @@ class Run(object):
             # The main thread saw the workers we are terminating die: that is the cancel.
             status = "cancelled"
         wall = events.now()
-        events.emit("run-finished", status=status, wall_s=round(wall, 6),
-                    cpu_s=round(cpu_seconds() - self.cpu0, 6))
+        events.emit(RunFinished(status=status, wall_s=round(wall, 6),
+                                cpu_s=round(cpu_seconds() - self.cpu0, 6), error=error))
         return True
 
     def cancel(self):
@@ -108,20 +110,20 @@ def main(argv):
     # stdout is the event pipe: nothing else may write to it.
     sys.stdout = sys.stderr
 
-    mp = None
-    if plan.mode in PROCESS_MODES:
+    mode = registry.mode(plan.mode)
+    module, _, function = mode.entry.partition(":")
+    run_mode = getattr(importlib.import_module("." + module, __package__), function)
+    mp = start_method = None
+    if mode.in_processes:
         methods = multiprocessing.get_all_start_methods()
         mp = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
         start_method = mp.get_start_method()
-    else:
-        start_method = None
 
-    modes._progress = progress.open_map(plan.progress_path, plan.tasks)
+    ctx = modes.TaskContext(plan, progress.open_map(plan.progress_path, plan.tasks), mp)
     # Forked workers inherit the mapping, so the name can go now; other start methods
     # open it by name in each worker, and the name goes when the run ends.
     if start_method in (None, "fork"):
         progress.unlink(plan.progress_path)
-    modes._plan = plan
 
     run = Run(plan)
     run.cpu0 = cpu_seconds()
@@ -131,17 +133,17 @@ def main(argv):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=watch_control, args=(run,), name="control", daemon=True).start()
 
-    events.emit("run-started", mode=plan.mode, workload=plan.workload, tasks=plan.tasks,
-                n=plan.n, sleep=plan.sleep, workers=plan.workers, pid=os.getpid(),
-                python=python_info(), cpu_count=usable_cpus(), t0=plan.t0,
-                start_method=start_method, nice=nice)
+    events.emit(RunStarted(mode=plan.mode, workload=plan.workload, tasks=plan.tasks,
+                           n=plan.n, sleep=plan.sleep, workers=plan.workers, pid=os.getpid(),
+                           python=python_info(), cpu_count=usable_cpus(), t0=plan.t0,
+                           start_method=start_method, nice=nice))
     try:
-        failed = modes.RUNNERS[plan.mode](plan, mp)
+        failed = run_mode(ctx)
     except BaseException as exc:  # the run itself broke: say so, then end
         import traceback
 
         sys.stderr.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-        run.finish("failed")
+        run.finish("failed", error="%s: %s" % (type(exc).__name__, exc))
         return 1
     finally:
         progress.unlink(plan.progress_path)

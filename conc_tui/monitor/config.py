@@ -11,7 +11,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from ..engine import MODES, POOL_MODES, WORKLOADS, facts
+from ..engine import facts, registry
+from ..engine.registry import MODES, WORKLOADS
 from ..engine.facts import usable_cpus
 
 MIN_PYTHON = (3, 9)
@@ -186,11 +187,8 @@ class RunConfig:
 
     def effective_workers(self, cpus: int | None = None) -> int:
         """Workers the mode really uses: pools default to usable cores, others one per task."""
-        if self.mode in POOL_MODES:
-            return self.workers or cpus or usable_cpus()
-        if self.mode in ("sequential", "asyncio"):
-            return 1
-        return self.tasks
+        return registry.mode(self.mode).workers_for(self.tasks, self.workers,
+                                                     cpus or usable_cpus())
 
     def sizes_key(self) -> tuple:
         """What makes two runs comparable for a speedup: same work, same interpreter."""

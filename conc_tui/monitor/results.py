@@ -9,7 +9,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Sequence
 
-from ..engine import PROCESS_MODES
+from ..engine.registry import workload as workload_info
+from .verdict import Verdict, verdict_for
 
 
 @dataclass
@@ -53,11 +54,17 @@ class RunResult:
         """Same work on the same interpreter, so wall times can be compared."""
         same = (self.workload == other.workload and self.tasks == other.tasks
                 and self.python.get("executable") == other.python.get("executable"))
-        if self.workload in ("cpu", "mixed"):
+        work = workload_info(self.workload)
+        if work.uses_n:
             same = same and self.n == other.n
-        if self.workload in ("io", "mixed"):
+        if work.uses_sleep:
             same = same and self.sleep == other.sleep
         return same
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict_for(self.parallelism, self.cpu_count, self.workload, self.mode,
+                           self.python.get("gil_enabled"))
 
     def as_json(self) -> dict:
         """The result object of DESIGN.md: ``tasks`` is the per-task list."""
@@ -66,6 +73,7 @@ class RunResult:
             "workers": self.workers, "python": self.python, "cpu_count": self.cpu_count,
             "wall_s": round(self.wall_s, 6), "cpu_s": round(self.cpu_s, 6),
             "parallelism": round(self.parallelism, 4), "status": self.status,
+            "verdict": self.verdict.as_json(),
         }
         if self.error:
             d["error"] = self.error
@@ -106,37 +114,6 @@ def ideal_speedup(sequential: RunResult) -> float:
     cpu = min(sequential.cpu_s, sequential.wall_s)
     best_wall = max(cpu / cores, sequential.wall_s / tasks)
     return sequential.wall_s / best_wall if best_wall > 0 else float(tasks)
-
-
-ONE_THREAD_MODES = ("sequential", "asyncio")
-
-
-def verdict(parallelism: float, cores: int, workload: str, mode: str | None = None,
-            gil_enabled: bool | None = True) -> str:
-    """A plain reading of effective parallelism against the cores there are.
-
-    "GIL-bound" only for threads under a GIL held to about one core: one thread at a time
-    is the design of sequential and asyncio, and processes (or threads without a GIL) held
-    to one core are held by something else, such as a busy machine or a short run.
-    """
-    if workload == "io" or parallelism < 0.5:
-        return "waiting on I/O" if workload != "cpu" else "mostly idle"
-    if parallelism > 1.15:
-        return "parallel"
-    if cores <= 1:
-        return "one core"
-    if mode in ONE_THREAD_MODES:
-        return "one thread at a time"
-    if mode in PROCESS_MODES or gil_enabled is False:
-        return "about one core"
-    return "GIL-bound"
-
-
-def plain_verdict(parallelism: float, cores: int, workload: str, mode: str | None = None,
-                  gil_enabled: bool | None = True) -> str:
-    """``GIL-bound: 1.00 of 2 cores``, ``parallel: 1.97 of 2 cores``, ``waiting on I/O: …``."""
-    word = verdict(parallelism, cores, workload, mode, gil_enabled)
-    return f"{word}: {parallelism:.2f} of {cores} cores"
 
 
 CSV_FIELDS = ["mode", "workload", "tasks", "n", "sleep", "workers", "python", "python_version",

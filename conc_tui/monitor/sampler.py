@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from .config import usable_cpus
+from ..engine.facts import usable_cpus
 
 HISTORY = 120  # samples kept per core: a minute at 2 Hz
 

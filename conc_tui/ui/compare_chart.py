@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
 
-from ..engine import MODES
+from ..monitor import MODES
 from ..monitor.results import RunResult, ideal_speedup
 from .plot import Chart
 from .tasks import bar_text

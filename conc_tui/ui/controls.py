@@ -15,7 +15,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
-from ..engine import MODES, WORKLOADS
+from ..monitor import MODES, WORKLOADS
 from ..monitor.config import PARSERS, ConfigError, RunConfig
 
 #: The typed fields, in screen order, with their widths.

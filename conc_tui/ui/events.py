@@ -20,6 +20,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..monitor import Event, RunFinished, RunStarted, TaskDone, TaskFailed, Unreadable
 from .lines import ComponentStyles, ThemeColours, split_spaces
 
 MAX_LINES = 2000
@@ -29,39 +30,36 @@ CHUNK = 256
 Line = tuple[tuple[str, str], ...]
 
 
-def _where(ev: dict) -> str:
-    return f"  pid {ev.get('pid')} thread {ev.get('tid')} at {float(ev.get('t') or 0):.2f} s"
+def _where(ev) -> str:
+    return f"  pid {ev.pid} thread {ev.tid} at {ev.t:.2f} s"
 
 
-def event_line(ev: dict) -> Line | None:
-    """The log line for one runner event, or None for events the log does not show."""
-    kind = ev.get("kind")
-    if kind == "task-done":
-        return ((f"{ev.get('id')} is done", "text"), (_where(ev), "dim"))
-    if kind == "task-failed":
-        return ((f"{ev.get('id')} failed: {ev.get('error')}", "error"), (_where(ev), "dim"))
-    if kind == "run-started":
-        py = ev.get("python") or {}
-        gil = py.get("gil_enabled")
+def event_line(ev: Event) -> Line | None:
+    """The log line for one event of a run, or None for events the log does not show."""
+    if isinstance(ev, TaskDone):
+        return ((f"{ev.id} is done", "text"), (_where(ev), "dim"))
+    if isinstance(ev, TaskFailed):
+        return ((f"{ev.id} failed: {ev.error}", "error"), (_where(ev), "dim"))
+    if isinstance(ev, RunStarted):
+        gil = ev.python.get("gil_enabled")
         gil_text = "GIL on" if gil else ("GIL off" if gil is not None else "GIL ?")
-        head = (f"▶ {ev.get('mode')} · {ev.get('workload')} · {ev.get('tasks')} tasks · "
-                f"n={ev.get('n')} · sleep={float(ev.get('sleep') or 0):g} s · "
-                f"workers={ev.get('workers')}")
-        tail = (f"  runner pid {ev.get('pid')} · {py.get('implementation', 'Python')} "
-                f"{py.get('version', '?')} · {gil_text} · {ev.get('cpu_count')} cores")
+        head = (f"▶ {ev.mode} · {ev.workload} · {ev.tasks} tasks · n={ev.n} · "
+                f"sleep={ev.sleep:g} s · workers={ev.workers}")
+        tail = (f"  runner pid {ev.pid} · {ev.python.get('implementation', 'Python')} "
+                f"{ev.python.get('version', '?')} · {gil_text} · {ev.cpu_count} cores")
         return ((head, "head"), (tail, "dim"))
-    if kind == "run-finished":
-        status = ev.get("status", "?")
-        style = {"ok": "ok", "failed": "error", "cancelled": "warn"}.get(status, "text")
-        wall = float(ev.get("wall_s") or 0.0)
-        text = f"■ run {status} after {wall:.2f} s"
-        cpu = ev.get("cpu_s")
+    if isinstance(ev, RunFinished):
+        style = {"ok": "ok", "failed": "error", "cancelled": "warn"}.get(ev.status, "text")
+        text = f"■ run {ev.status} after {ev.wall_s:.2f} s"
         extra = ""
-        if cpu is not None and wall > 0:
-            extra = f"  CPU {float(cpu):.2f} s · parallelism {float(cpu) / wall:.2f}"
-        if ev.get("error"):
-            extra += f"  {ev['error']}"
+        if ev.cpu_s is not None and ev.wall_s > 0:
+            extra = f"  CPU {ev.cpu_s:.2f} s · parallelism {ev.cpu_s / ev.wall_s:.2f}"
+        if ev.error:
+            extra += f"  {ev.error}"
         return ((text, style), (extra, "dim"))
+    if isinstance(ev, Unreadable):
+        return ((f"warning: an event could not be read ({ev.reason})", "warn"),
+                (f"  {ev.line}", "dim"))
     return None
 
 
@@ -100,7 +98,7 @@ class EventLog(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         self._follow = True  # at the end when lines were last added: keep following
         self._strips: dict[Line, Strip] = {}  # built lines: scrolling reuses them
 
-    def add_events(self, events: Iterable[dict]) -> int:
+    def add_events(self, events: Iterable[Event]) -> int:
         """Add the lines of a frame's events; returns how many lines were added."""
         return self.add_lines(filter(None, map(event_line, events)))
 

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..engine import MODE_HELP, MODES, WORKLOAD_HELP
+from ..monitor import MODE_LIST, WORKLOAD_LIST
 
 PANELS = (
     ("Cores", "the load of every core over about the last minute, and now; threads under "
@@ -33,7 +33,7 @@ KEYS = (
     ("r", "run the chosen mode and workload"),
     ("s", "stop the run (and a compare) within two seconds"),
     ("c", "compare: run every mode in turn, sequential first, for the chosen workload"),
-    ("1–6", "pick the mode: " + ", ".join(f"{i + 1} {m}" for i, m in enumerate(MODES))),
+    ("1–6", "pick the mode: " + ", ".join(f"{i + 1} {m.name}" for i, m in enumerate(MODE_LIST))),
     ("w", "next workload (cpu, io, mixed)"),
     ("e t g", "show Events, Results (table) or Compare (graph) when they share a tab"),
     ("tab", "move between the controls; enter or escape leaves an input"),
@@ -57,8 +57,8 @@ def help_text() -> Group:
         " makes Python concurrency visible: pick a mode and a workload, press r, and watch "
         "the cores, the tasks and the effective parallelism.\n"))
     parts = [intro]
-    parts += _section("Modes", [(f"{i + 1} {m}", MODE_HELP[m]) for i, m in enumerate(MODES)])
-    parts += _section("Workloads", list(WORKLOAD_HELP.items()))
+    parts += _section("Modes", [(f"{i + 1} {m.name}", m.help) for i, m in enumerate(MODE_LIST)])
+    parts += _section("Workloads", [(w.name, w.help) for w in WORKLOAD_LIST])
     parts += _section("Panels", PANELS)
     parts += _section("Keys", KEYS)
     parts.append(Text("Inputs are checked as you type, with the same rules as 'conc-tui run'; "

@@ -8,15 +8,13 @@ from textual.message import Message
 
 @dataclass
 class SessionStopped(Message):
-    """The blocking ``session.stop()`` (run in a thread worker) has returned."""
+    """The blocking stop (run in a thread worker) has returned."""
 
     session: object
 
 
 @dataclass
 class SampleTaken(Message):
-    """A sample the sampler took in a thread worker, with copies of its history."""
+    """A sample taken in a thread worker (``Controller.sample``'s reading)."""
 
-    sample: object
-    history: list
-    watching: int  # which ``watch()`` of the sampler it was taken under
+    reading: object

@@ -12,10 +12,14 @@ from typing import Sequence
 from rich.text import Text
 from textual.widget import Widget
 
-from ..monitor.results import plain_verdict
-from ..monitor.sampler import ThreadLoad
+from ..monitor import ThreadLoad, Verdict, verdict_for
 from .lines import ComponentStyles
 from .tasks import bar_text
+
+#: The panel's style for each kind of verdict.
+VERDICT_STYLE = {"gil-bound": "gil", "one-at-a-time": "gil", "about-one-core": "gil",
+                 "one-core": "gil", "parallel": "parallel", "io-wait": "io", "idle": "idle"}
+
 
 def describe_short(info: dict) -> str:
     gil = info.get("gil_enabled")
@@ -95,13 +99,13 @@ class ParallelismPanel(ComponentStyles, Widget):
             self.refresh()
 
     @property
-    def verdict(self) -> str:
-        """The plain reading shown on the panel (empty before any run)."""
+    def verdict(self) -> Verdict | None:
+        """The plain reading shown on the panel (None before any run)."""
         value = self.run if self.finished else self.now
         if value is None:
-            return ""
-        return plain_verdict(value, self.cores, self.workload, self.mode,
-                             self.python.get("gil_enabled"))
+            return None
+        return verdict_for(value, self.cores, self.workload, self.mode,
+                           self.python.get("gil_enabled"))
 
     def _figure(self, label: str, value: float | None, width: int) -> Text:
         lab = self._style("label")
@@ -124,12 +128,9 @@ class ParallelismPanel(ComponentStyles, Widget):
         out.append("\n")
         out.append_text(self._figure("run", self.run, width))
         out.append("\n")
-        text = self.verdict
-        if text:
-            kind = ("gil" if text.startswith(("GIL", "one thread", "about one")) else
-                    "parallel" if text.startswith("parallel") else
-                    "io" if text.startswith("waiting") else "idle")
-            out.append(text, self._style(kind))
+        verdict = self.verdict
+        if verdict is not None:
+            out.append(verdict.text, self._style(VERDICT_STYLE[verdict.kind]))
         else:
             out.append("measuring…" if self.mode else "no run yet: press r",
                        self._style("idle"))

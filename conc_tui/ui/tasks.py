@@ -25,13 +25,13 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..monitor import RunState
 from .glyphs import BLOCKS, fill, fill_eighths
 from .lines import ComponentStyles, ThemeColours
 
 WAITING, RUNNING, DONE, FAILED = range(4)
 STATES = ("waiting", "running", "done", "failed")
 STATE_OF = {name: i for i, name in enumerate(STATES)}
-EVENT_STATE = {"task-started": RUNNING, "task-done": DONE, "task-failed": FAILED}
 
 BAR_WIDTHS = (8, 6, 4, 3, 2)
 GROUP = 10  # dense cells come in groups of ten, so an id is easy to count to
@@ -159,39 +159,28 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         self._update_title()
         self.refresh()
 
-    def apply_events(self, events: Iterable[dict]) -> None:
-        """Move tasks to the state their events say (task-started, -done, -failed)."""
-        states, counts, n = self.states, self.counts, len(self.states)
-        for ev in events:
-            new = EVENT_STATE.get(ev.get("kind"))
-            if new is None:
-                continue
-            try:
-                i = int(ev["id"])
-            except (KeyError, TypeError, ValueError):
-                continue
-            if 0 <= i < n and states[i] != new:
-                counts[states[i]] -= 1
-                counts[new] += 1
-                states[i] = new
-
-    def set_states(self, states: Sequence[str]) -> None:
-        """Take every task's state by name (after a run, to match the session exactly)."""
-        self.states = [STATE_OF.get(s, WAITING) for s in states]
-        self.counts = [self.states.count(k) for k in range(4)]
+    def set_states(self, run: RunState, changed: Iterable[int] | None = None) -> None:
+        """Mirror the run's task states: only ``changed`` ids, or every task when None.
+        The reducer is the run's (``monitor.RunState``); the grid keeps small integers only
+        because its rows are drawn from them."""
+        states, tasks = self.states, run.tasks
+        ids = range(len(tasks)) if changed is None else changed
+        for i in ids:
+            if 0 <= i < len(states):
+                states[i] = STATE_OF[tasks[i].state]
+        self.counts = [run.counts[name] for name in STATES]
 
     def set_progress(self, fractions: Sequence[float]) -> None:
         """Per-task fraction done, 0..1; a task marked done is drawn full regardless."""
         if len(fractions) == len(self.states):
             self.fractions = list(fractions)
 
-    def update_frame(self, events: Iterable[dict], fractions: Sequence[float] | None) -> None:
-        """One frame's worth: the events since the last frame and the progress now.
+    def update_frame(self, fractions: Sequence[float] | None) -> None:
+        """One frame's worth: the progress now (states come with ``set_states``).
 
         Repaints only the rows on screen in which a cell now looks different: a bar moves
         by an eighth of a character, so most frames touch a few rows, or none.
         """
-        self.apply_events(events)
         if fractions is not None:
             self.set_progress(fractions)
         self._update_title()

@@ -1,8 +1,9 @@
-"""Deterministic stand-ins for the monitor, for tests, screenshots and demos.
+"""Scripted stand-ins for a run and for the sampler: tests, screenshots and demos.
 
-``FakeSampler`` has the interface of ``monitor.sampler.Sampler`` and ``FakeSession`` the
-interface of ``monitor.session.Session``; neither touches the machine. Both run on a counter
-or an injected clock, never the wall clock, so the same calls always give the same screen.
+``ScriptedSource`` is a run source (``sources.RunSource``) that plays a script of events on a
+clock; ``ScriptedSampler`` has the interface of ``sampler.Sampler``. Neither touches the
+machine, and both run on a counter or an injected clock, never the wall clock, so the same
+calls always give the same screen. ``script_for`` makes a plausible script for any config.
 """
 from __future__ import annotations
 
@@ -12,16 +13,20 @@ import time
 from collections import deque
 from typing import Callable, Sequence, Union
 
-from ..engine import PROCESS_MODES
-from ..monitor.config import RunConfig
-from ..monitor.sampler import HISTORY, Sample, ThreadLoad
-from ..monitor.session import _EOF, Session
+from ..engine.protocol import (Event, RunFinished, RunStarted, TaskDone, TaskFailed,
+                               TaskStarted, from_dict)
+from ..engine.registry import mode as registry_mode
+from .config import RunConfig
+from .sampler import HISTORY, Sample, ThreadLoad
+from .session import Session
+from .sources import Capabilities
 
-__all__ = ["FakeSampler", "FakeSession", "PATTERNS", "script_for", "FAKE_PYTHON"]
+__all__ = ["ScriptedSampler", "ScriptedSource", "scripted_session", "PATTERNS", "script_for",
+           "FAKE_PYTHON"]
 
 PATTERNS = ("busy", "gil", "idle", "waves")
 
-#: What the fake runner reports as its interpreter (fixed, so screenshots never change).
+#: What the scripted runner reports as its interpreter (fixed, so screenshots never change).
 FAKE_PYTHON = {"executable": "/usr/bin/python3", "version": "3.12.3",
                "implementation": "CPython", "gil_enabled": True}
 
@@ -37,7 +42,7 @@ def _noise(seed: int, k: int, i: int) -> float:
     return h / 2**32
 
 
-class FakeSampler:
+class ScriptedSampler:
     """Per-core load that follows a pattern, sample by sample, like ``Sampler``.
 
     patterns: ``busy`` (every core ~95%, processes), ``gil`` (one core ~100% that moves
@@ -113,7 +118,7 @@ class FakeSampler:
         return s
 
 
-# -- a fake session -----------------------------------------------------------------------
+# -- a scripted run -----------------------------------------------------------------------
 
 def _task_seconds(config: RunConfig, cpu_task_s: float | None) -> tuple[float, float]:
     """CPU seconds and sleeping seconds of one task of ``config`` (one core, no contention)."""
@@ -189,7 +194,7 @@ def script_for(config: RunConfig, cpu_count: int, workers: int, *, seed: int = 0
         part = 0.5 if i in fail else 1.0
         cpu.append(c * jitter * part)
         io.append(s * part)
-    process = mode in PROCESS_MODES
+    process = registry_mode(mode).in_processes
     if mode == "asyncio":
         spans, t = [], 0.0
         for i in range(tasks):  # CPU work never awaits: each runs to its first sleep
@@ -223,77 +228,73 @@ def script_for(config: RunConfig, cpu_count: int, workers: int, *, seed: int = 0
             slot_of[i] = k
             heapq.heappush(free_at, (spans[i][2], k))
 
-    events: list[dict] = [{
-        "kind": "run-started", "t": 0.0, "mode": mode, "workload": config.workload,
-        "tasks": tasks, "n": config.n, "sleep": config.sleep, "workers": workers,
-        "pid": runner_pid, "python": dict(python or FAKE_PYTHON), "cpu_count": cpu_count,
-        "start_method": "fork" if process else None, "nice": config.nice,
-    }]
+    events: list[Event] = [RunStarted(
+        mode=mode, workload=config.workload, tasks=tasks, n=config.n, sleep=config.sleep,
+        workers=workers, pid=runner_pid, python=dict(python or FAKE_PYTHON),
+        cpu_count=cpu_count, t0=0.0, start_method="fork" if process else None,
+        nice=config.nice, t=0.0)]
     wall = 0.0
     for i, (t_start, _, t_end) in enumerate(spans):
         pid, tid = ident(i)
-        events.append({"kind": "task-started", "id": i, "pid": pid, "tid": tid,
-                       "t": round(t_start, 6)})
-        done = {"id": i, "pid": pid, "tid": tid, "t": round(t_end, 6),
-                "cpu_s": round(cpu[i] + 0.0004, 6)}
+        events.append(TaskStarted(id=i, pid=pid, tid=tid, t=round(t_start, 6)))
+        cpu_s = round(cpu[i] + 0.0004, 6)
         if i in fail:
-            done.update(kind="task-failed",
-                        error=f"TaskFailure: task {i} failed on purpose (--fail-task)",
-                        traceback="Traceback (most recent call last):\n  ...\n"
-                                  f"TaskFailure: task {i} failed on purpose (--fail-task)\n")
+            error = f"TaskFailure: task {i} failed on purpose (--fail-task)"
+            events.append(TaskFailed(
+                id=i, pid=pid, tid=tid, t=round(t_end, 6), cpu_s=cpu_s, error=error,
+                traceback=f"Traceback (most recent call last):\n  ...\n{error}\n"))
         else:
-            done["kind"] = "task-done"
-        events.append(done)
+            events.append(TaskDone(id=i, pid=pid, tid=tid, t=round(t_end, 6), cpu_s=cpu_s))
         wall = max(wall, t_end)
     wall += 0.05 if process else 0.01
-    status = "failed" if fail else "ok"
-    events.sort(key=lambda e: e["t"])  # stable: a task's start stays before its end
-    events.append({"kind": "run-finished", "t": round(wall, 6), "status": status,
-                   "wall_s": round(wall, 6),
-                   "cpu_s": round(sum(cpu) + 0.02 + (0.01 * tasks if process else 0.0), 6)})
+    events.sort(key=lambda e: e.t)  # stable: a task's start stays before its end
+    events.append(RunFinished(
+        status="failed" if fail else "ok", wall_s=round(wall, 6),
+        cpu_s=round(sum(cpu) + 0.02 + (0.01 * tasks if process else 0.0), 6)))
     return events
 
 
-Script = Union[Sequence[dict], Callable[[RunConfig, int, int], Sequence[dict]], None]
+Script = Union[Sequence[Union[Event, dict]], Callable[[RunConfig, int, int], Sequence[Event]], None]
 
 
-class _FakeProc:
-    """What Session needs of a Popen: a pid and a return code."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-
-class FakeSession(Session):
-    """A Session whose runner is a script of events played on a clock.
+class ScriptedSource:
+    """A run source whose runner is a script of events played on a clock.
 
     ``clock`` is a callable returning seconds (e.g. ``time.monotonic``); without one the clock
-    is manual and moves only with ``advance(dt)`` (``events()`` and ``wait()`` move it to the
-    next event themselves). ``script`` is a list of event dicts, each with its run time
-    ``t`` (run-finished may give ``wall_s`` instead), or a callable
+    is manual and moves only with ``advance(dt)`` (a ``poll`` that may wait, and ``wait``,
+    move it to the next event themselves). ``script`` is a list of events (typed, or dicts
+    in the wire format), each with its run time ``t``, or a callable
     ``(config, cpu_count, workers) -> events``; by default ``script_for`` with ``seed``.
-    Events are applied by Session's own code, so task states behave exactly as in a real run.
     """
+
+    capabilities = Capabilities(progress=True, process_tree=False)
 
     def __init__(self, config: RunConfig, *, cpu_count: int = 2,
                  clock: Callable[[], float] | None = None, script: Script = None,
                  seed: int = 0) -> None:
-        super().__init__(config, cpu_count=cpu_count)
+        self.config = config
+        self.cpu_count = cpu_count
+        self.workers = config.effective_workers(cpu_count)
+        self.runner_pid: int | None = None
         self._clock = clock
         self._offset = 0.0
         self._seed = seed
         self._script_arg = script
-        self._script: list[tuple[float, dict]] = []
+        self._script: list[tuple[float, Event]] = []
         self._next = 0  # index of the next scripted event not yet delivered
         self._t0_clock = 0.0
-        self._spans: dict[int, list[float | None]] = {}  # id -> [start, end, fraction at end]
-        self._fin_t: float | None = None
+        self._started = False
+        self._ended = False
+        self._queue: list[Event] = []
+        self._spans: dict[int, list] = {}  # id -> [start, end, fraction at end]
+        self._ends: dict[int, tuple[float, float]] = {}  # id -> (scripted end, fraction)
+        self._cpu: dict[int, float] = {}  # id -> scripted CPU seconds
+        self._fin: RunFinished | None = None
 
     # -- the clock ---------------------------------------------------------------------
 
     def now(self) -> float:
-        """The fake clock, in seconds."""
+        """The source's clock, in seconds."""
         return (self._clock() if self._clock is not None else 0.0) + self._offset
 
     def advance(self, dt: float) -> None:
@@ -307,81 +308,49 @@ class FakeSession(Session):
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> "FakeSession":
-        if self._proc is not None:
-            raise RuntimeError("a session runs once; make a new one")
+    def start(self) -> None:
+        if self._started:
+            raise RuntimeError("a source runs once; make a new one")
         script = self._script_arg
         if script is None:
             events = script_for(self.config, self.cpu_count, self.workers, seed=self._seed)
         elif callable(script):
             events = list(script(self.config, self.cpu_count, self.workers))
         else:
-            events = [dict(e) for e in script]
+            events = [from_dict(e) if isinstance(e, dict) else e for e in script]
+        self._t0_clock = self.now()
         timed = []
-        for e in events:
-            ev = dict(e)
-            t = ev.get("t", ev.get("wall_s", 0.0))
-            timed.append((float(t if t is not None else 0.0), ev))
+        for ev in events:
+            if isinstance(ev, RunStarted):
+                ev.t0 = self._t0_clock
+                self.runner_pid = ev.pid
+            elif isinstance(ev, TaskDone):
+                self._ends[ev.id] = (ev.t, 1.0)
+                self._cpu[ev.id] = ev.cpu_s
+            elif isinstance(ev, TaskFailed):
+                self._ends[ev.id] = (ev.t, 0.5)
+                self._cpu[ev.id] = ev.cpu_s or 0.0
+            timed.append((float(ev.t or 0.0), ev))
         timed.sort(key=lambda te: te[0])
         self._script = timed
-        self._t0_clock = self.now()
-        for t, ev in timed:
-            if ev.get("kind") == "run-started":
-                ev.setdefault("t0", self._t0_clock)
-                self.runner_pid = ev.get("pid", self.runner_pid)
         if self.runner_pid is None:
             self.runner_pid = FAKE_RUNNER_PID
-        self._proc = _FakeProc(self.runner_pid)
-        self._t_start = self._t0_clock
-        return self
-
-    def _pump(self) -> None:
-        """Queue every scripted event whose time has come (and the end, after run-finished)."""
-        if self._proc is None or self._reaped.is_set():
-            return
-        now = self._run_t()
-        while self._next < len(self._script) and self._script[self._next][0] <= now:
-            t, ev = self._script[self._next]
-            self._next += 1
-            self._deliver(t, ev)
-            if ev.get("kind") == "run-finished":
-                self._end()
-                return
-
-    def _deliver(self, t: float, ev: dict) -> None:
-        kind = ev.get("kind")
-        if kind == "task-started":
-            self._spans[int(ev["id"])] = [t, None, None]
-        elif kind in ("task-done", "task-failed"):
-            span = self._spans.setdefault(int(ev["id"]), [t, None, None])
-            span[1] = t
-            span[2] = 1.0 if kind == "task-done" else 0.5
-        elif kind == "run-finished":
-            self._fin_t = t
-        self._queue.put(ev)
-
-    def _end(self, returncode: int = 0) -> None:
-        self._proc.returncode = self._returncode = returncode
-        self._t_end = self._t0_clock + (self._fin_t if self._fin_t is not None else self._run_t())
-        self._queue.put(_EOF)
-        self._reaped.set()
+        self._started = True
 
     def stop(self, timeout: float = 2.0) -> None:
         """End the run now (status ``cancelled``); tasks still going stay ``running``."""
-        if self._proc is None or self._reaped.is_set():
+        if not self._started or self._ended:
             return
-        self._stop_requested = True
         self._pump()
-        if self._reaped.is_set():  # it had just finished by itself
+        if self._ended:  # it had just finished by itself
             return
-        t = self._run_t()
-        self._deliver(t, {"kind": "run-finished", "status": "cancelled", "wall_s": round(t, 6),
-                          "cpu_s": round(self._cpu_so_far(), 6)})
-        self._end(130)
+        t = round(self._run_t(), 6)
+        self._deliver(RunFinished(status="cancelled", wall_s=t,
+                                  cpu_s=round(self._cpu_so_far(), 6)))
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once the run has ended. A manual clock is moved to the end (or by ``timeout``)."""
-        if self._proc is None:
+        if not self._started:
             return False
         if self._clock is None:
             target = self._script[-1][0] if self._script else 0.0
@@ -391,79 +360,84 @@ class FakeSession(Session):
             if step > 0:
                 self.advance(step)
             self._pump()
-            return self._reaped.is_set()
+            return self._ended
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._reaped.is_set():
+        while not self._ended:
             self._pump()
-            if self._reaped.is_set() or (deadline is not None and time.monotonic() >= deadline):
+            if self._ended or (deadline is not None and time.monotonic() >= deadline):
                 break
             time.sleep(0.01)
-        return self._reaped.is_set()
+        return self._ended
+
+    def close(self) -> None:
+        self.stop()
 
     # -- events and progress -------------------------------------------------------------
 
-    def poll(self) -> list[dict]:
+    def poll(self, timeout: float = 0.0) -> list[Event]:
         self._pump()
-        return super().poll()
+        if not self._queue and timeout > 0 and not self._ended and self._started:
+            if self._clock is None:  # waiting is what moves a manual clock
+                if self._next < len(self._script):
+                    gap = self._script[self._next][0] - self._run_t()
+                    self.advance(max(0.0, min(timeout, gap)))
+            else:
+                deadline = time.monotonic() + timeout
+                while not self._queue and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    self._pump()
+            self._pump()
+        out, self._queue = self._queue, []
+        return out
 
-    def events(self, timeout: float | None = None):
-        """Yield events until the run has ended; a manual clock jumps to each next event."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.done:
-            batch = self.poll()
-            yield from batch
-            if self.done or self._proc is None:
+    def _pump(self) -> None:
+        """Deliver every scripted event whose time has come."""
+        if not self._started or self._ended:
+            return
+        now = self._run_t()
+        while self._next < len(self._script) and self._script[self._next][0] <= now:
+            _, ev = self._script[self._next]
+            self._next += 1
+            self._deliver(ev)
+            if self._ended:
                 return
-            if not batch:
-                if self._clock is None:
-                    if self._next < len(self._script):
-                        self.advance(max(0.0, self._script[self._next][0] - self._run_t()))
-                    continue
-                if deadline is not None and time.monotonic() >= deadline:
-                    return
-                time.sleep(0.01)
 
-    def progress(self) -> list[float]:
+    def _deliver(self, ev: Event) -> None:
+        if isinstance(ev, TaskStarted):
+            self._spans[ev.id] = [ev.t, None, None]
+        elif isinstance(ev, (TaskDone, TaskFailed)):
+            span = self._spans.setdefault(ev.id, [ev.t, None, None])
+            span[1] = ev.t
+            span[2] = 1.0 if isinstance(ev, TaskDone) else 0.5
+        elif isinstance(ev, RunFinished):
+            self._fin = ev
+            self._ended = True
+        self._queue.append(ev)
+
+    def progress(self) -> list[float] | None:
         """Per-task fraction done, linear from start to end (a failed task stops at half)."""
         tasks = self.config.tasks
         out = [0.0] * tasks
-        if self._proc is None:
+        if not self._started:
             return out
-        now = self._fin_t if self._fin_t is not None and self._reaped.is_set() else self._run_t()
-        ends = self._task_ends()
-        for i, span in self._spans.items():
+        now = self._fin.wall_s if self._fin is not None else self._run_t()
+        for i, (start, end, final) in self._spans.items():
             if not 0 <= i < tasks:
                 continue
-            start, end, final = span
             if end is not None:
                 out[i] = final
                 continue
-            planned_end, final_planned = ends.get(i, (None, 1.0))
+            planned_end, final_planned = self._ends.get(i, (None, 1.0))
             if planned_end is None or planned_end <= start:
                 continue
             out[i] = max(0.0, min(1.0, (now - start) / (planned_end - start))) * final_planned
         return out
 
-    def _task_ends(self) -> dict[int, tuple[float, float]]:
-        """id -> (scripted end time, fraction reached at that end)."""
-        cache = getattr(self, "_ends_cache", None)
-        if cache is None:
-            cache = {}
-            for t, ev in self._script:
-                if ev.get("kind") == "task-done":
-                    cache[int(ev["id"])] = (t, 1.0)
-                elif ev.get("kind") == "task-failed":
-                    cache[int(ev["id"])] = (t, 0.5)
-            self._ends_cache = cache
-        return cache
-
     def _cpu_so_far(self) -> float:
         """CPU seconds used so far: each task's scripted CPU time times its progress."""
-        cpu = {int(ev["id"]): float(ev.get("cpu_s") or 0.0) for _, ev in self._script
-               if ev.get("kind") in ("task-done", "task-failed")}
-        fractions = self.progress()
+        fractions = self.progress() or []
         total = 0.0
-        for i, c in cpu.items():
+        for i, c in self._cpu.items():
             if 0 <= i < len(fractions):
                 span = self._spans.get(i)
                 done = span is not None and span[1] is not None
@@ -471,14 +445,15 @@ class FakeSession(Session):
         return total
 
     def elapsed(self) -> float:
-        """Seconds since the run started on the fake clock; final once it ended."""
-        if self.finished is not None and "wall_s" in self.finished:
-            return float(self.finished["wall_s"])
-        if self._proc is None:
+        """Seconds since the run started on the source's clock; final once it ended."""
+        if self._fin is not None:
+            return float(self._fin.wall_s)
+        if not self._started:
             return 0.0
-        if self._reaped.is_set() and self._fin_t is not None:
-            return self._fin_t
         return max(0.0, self._run_t())
 
-    def _release(self) -> None:  # nothing to release: no pipes, no shared memory
-        pass
+
+def scripted_session(config: RunConfig, **kwargs) -> Session:
+    """A Session over a ``ScriptedSource(config, **kwargs)``: the app's and the tests' fake run."""
+    source = ScriptedSource(config, **kwargs)
+    return Session(config, source=source)

@@ -1,0 +1,110 @@
+"""The one reducer: a run's events in, the run's state out.
+
+``RunState`` is pure: no I/O, no threads, no clock. Feed it the events of a run (typed, from
+``engine.protocol``) in the order they arrived and it knows every task's state, the counts,
+each task's span (start, end, the process and thread that ran it, and the *worker* - the
+n-th distinct thread that ran a task), the run's start and end, and what it could not read.
+The session, the task grid, the results, the event log and the headless output all read it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..engine.protocol import (PROTOCOL_VERSION, Event, RunFinished, RunStarted, TaskDone,
+                               TaskFailed, TaskStarted, Unreadable)
+
+STATES = ("waiting", "running", "done", "failed")
+_STATE_OF_EVENT = {TaskStarted: "running", TaskDone: "done", TaskFailed: "failed"}
+_RANK = {"waiting": 0, "running": 1, "done": 2, "failed": 2}
+MAX_WARNINGS = 50  # kept for the screen; ``unreadable`` still counts them all
+
+
+@dataclass
+class TaskState:
+    """What is known of one task so far."""
+
+    id: int
+    state: str = "waiting"  # waiting, running, done, failed
+    pid: int | None = None
+    tid: int | None = None
+    start_s: float | None = None
+    end_s: float | None = None
+    cpu_s: float | None = None
+    error: str | None = None
+    traceback: str | None = None
+    worker: int | None = None  # index of the (pid, tid) that ran it, in order of first use
+
+
+class RunState:
+    """Everything a run's events say, updated one event at a time."""
+
+    def __init__(self, tasks: int) -> None:
+        self.tasks = [TaskState(i) for i in range(tasks)]
+        self.counts = {"waiting": tasks, "running": 0, "done": 0, "failed": 0}
+        self.started: RunStarted | None = None
+        self.finished: RunFinished | None = None
+        #: (pid, tid) -> worker index: the lanes of a timeline, in order of first use.
+        self.workers: dict[tuple[int, int], int] = {}
+        self.warnings: list[str] = []
+        self.unreadable = 0  # events that could not be read or applied
+        self.events_seen = 0
+
+    @property
+    def ended(self) -> bool:
+        return self.finished is not None
+
+    def apply(self, events: Iterable[Event]) -> set[int]:
+        """Apply events in order; returns the ids of the tasks whose state changed."""
+        changed: set[int] = set()
+        for ev in events:
+            self.events_seen += 1
+            kind = type(ev)
+            new = _STATE_OF_EVENT.get(kind)
+            if new is not None:
+                if self._apply_task(ev, new):
+                    changed.add(ev.id)
+            elif kind is RunStarted:
+                self.started = ev
+                if ev.protocol > PROTOCOL_VERSION:
+                    self._warn(f"the runner speaks protocol {ev.protocol}, this reader "
+                               f"{PROTOCOL_VERSION}: some of what it says may be missed")
+            elif kind is RunFinished:
+                if self.finished is None:  # the first word on how it ended stands
+                    self.finished = ev
+            elif kind is Unreadable:
+                self.unreadable += 1
+                self._warn(f"unreadable event ({ev.reason}): {ev.line}")
+        return changed
+
+    def _apply_task(self, ev, new: str) -> bool:
+        if not 0 <= ev.id < len(self.tasks):
+            self.unreadable += 1
+            self._warn(f"{ev.kind} for task {ev.id}, which this run does not have")
+            return False
+        task = self.tasks[ev.id]
+        if _RANK[new] <= _RANK[task.state]:
+            # Out of order or repeated (a task never goes back to running, nor ends twice).
+            self._warn(f"{ev.kind} for task {ev.id}, which is already {task.state}")
+            return False
+        self.counts[task.state] -= 1
+        self.counts[new] += 1
+        task.state = new
+        task.pid, task.tid = ev.pid, ev.tid
+        task.worker = self.workers.setdefault((ev.pid, ev.tid), len(self.workers))
+        if new == "running":
+            task.start_s = ev.t
+        else:
+            task.end_s = ev.t
+            task.cpu_s = ev.cpu_s
+            if new == "failed":
+                task.error = ev.error
+                task.traceback = ev.traceback
+        return True
+
+    def _warn(self, text: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(text)
+
+    def states(self) -> list[str]:
+        return [t.state for t in self.tasks]
