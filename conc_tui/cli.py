@@ -171,6 +171,6 @@ def _app(args) -> int:
         sys.stderr.write("conc-tui: the live app needs a terminal; for a headless run use "
                          "'conc-tui run' (see 'conc-tui run --help')\n")
         return EXIT_USAGE
-    from .ui.app import run_app
+    from .ui import run_app
 
     return run_app(_config(args), autorun=args.run)

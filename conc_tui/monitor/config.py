@@ -12,7 +12,6 @@ import sys
 from dataclasses import dataclass, field
 
 from ..engine import facts, registry
-from ..engine.registry import MODES, WORKLOADS
 from ..engine.facts import usable_cpus
 
 MIN_PYTHON = (3, 9)
@@ -31,16 +30,19 @@ class ConfigError(ValueError):
 # -- one parser per field: used by the CLI and by the app's inputs alike -------------------
 
 def parse_mode(text: str) -> str:
-    if text not in MODES:
-        raise ConfigError("mode", f"unknown mode {text!r} (choose from {', '.join(MODES)})")
-    return text
+    try:
+        return registry.mode(text).name
+    except KeyError:
+        raise ConfigError("mode", f"unknown mode {text!r} "
+                                  f"(choose from {', '.join(registry.MODES)})") from None
 
 
 def parse_workload(text: str) -> str:
-    if text not in WORKLOADS:
-        raise ConfigError("workload",
-                          f"unknown workload {text!r} (choose from {', '.join(WORKLOADS)})")
-    return text
+    try:
+        return registry.workload(text).name
+    except KeyError:
+        raise ConfigError("workload", f"unknown workload {text!r} "
+                                      f"(choose from {', '.join(registry.WORKLOADS)})") from None
 
 
 def _int(field_name: str, text: str | int) -> int:
@@ -189,6 +191,15 @@ class RunConfig:
         """Workers the mode really uses: pools default to usable cores, others one per task."""
         return registry.mode(self.mode).workers_for(self.tasks, self.workers,
                                                      cpus or usable_cpus())
+
+    def interpreter(self) -> dict:
+        """The interpreter the run will use, as the screen shows it before the run starts."""
+        if self.python is None:
+            return facts.python_info()
+        try:
+            return check_python(self.python)
+        except ConfigError:
+            return {"executable": self.python}
 
     def sizes_key(self) -> tuple:
         """What makes two runs comparable for a speedup: same work, same interpreter."""

@@ -194,34 +194,30 @@ def script_for(config: RunConfig, cpu_count: int, workers: int, *, seed: int = 0
         part = 0.5 if i in fail else 1.0
         cpu.append(c * jitter * part)
         io.append(s * part)
-    process = registry_mode(mode).in_processes
-    if mode == "asyncio":
+    # The simulation reads what the registry says of the mode, never its name.
+    m = registry_mode(mode)
+    process = m.in_processes
+    own_unit = not m.pooled and not m.one_at_a_time  # one thread or process per task
+    if m.unit == "coroutine":
         spans, t = [], 0.0
         for i in range(tasks):  # CPU work never awaits: each runs to its first sleep
             spans.append((t, t + cpu[i], t + cpu[i] + io[i]))
             t += cpu[i]
     else:
-        slots = {"sequential": 1, "threads": tasks, "processes": tasks}.get(mode, workers)
+        slots = workers if m.pooled else (1 if m.one_at_a_time else tasks)
         cap = float(cpu_count) if process else 1.0
-        stagger = 0.002 if process else (0.0005 if mode == "threads" else 0.0)
+        stagger = 0.002 if process else (0.0005 if own_unit else 0.0)
         spans = _simulate(cpu, io, max(1, slots), cap, stagger)
 
     def ident(i: int) -> tuple[int, int]:
-        if mode == "processes":
-            pid = runner_pid + 1 + i
-            return pid, pid
-        if mode == "process-pool":  # the worker that was free first
-            pid = runner_pid + 1 + slot_of[i]
-            return pid, pid
-        if mode == "threads":
-            return runner_pid, runner_pid + 1 + i
-        if mode == "thread-pool":
-            return runner_pid, runner_pid + 1 + slot_of[i]
-        return runner_pid, runner_pid  # sequential, asyncio: the main thread
+        if m.one_at_a_time:
+            return runner_pid, runner_pid  # the main thread
+        unit = runner_pid + 1 + (slot_of[i] if m.pooled else i)
+        return (unit, unit) if process else (runner_pid, unit)
 
     # Pools: give each task the worker slot that became free first (by the simulation).
     slot_of: dict[int, int] = {}
-    if mode in ("thread-pool", "process-pool"):
+    if m.pooled:
         free_at = [(0.0, k) for k in range(max(1, workers))]
         for i in sorted(range(tasks), key=lambda i: (spans[i][0], i)):
             _, k = heapq.heappop(free_at)

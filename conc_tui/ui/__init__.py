@@ -1,15 +1,27 @@
 """The live Textual app. Widgets draw what the monitor hands them; nothing here runs work.
 
-``run_app`` and ``build_app`` live in ``conc_tui.ui.app``; they are imported lazily so that
-``conc_tui.ui.fake`` can be used without loading Textual's app machinery.
+``build_app`` and ``ConcApp`` live in ``conc_tui.ui.app``; they are imported lazily, so that
+importing this package does not load Textual's app machinery.
 """
 from __future__ import annotations
 
 __all__ = ["build_app", "run_app", "ConcApp"]
 
 
+def run_app(config, autorun: bool = False) -> int:
+    """Run the live app on this terminal until the user quits; returns the exit status."""
+    from .app import build_app
+
+    app = build_app(config, autorun=autorun)
+    try:
+        app.run()
+    finally:
+        app.shutdown()  # whatever ended the app, no run outlives it
+    return int(app.return_code or 0)
+
+
 def __getattr__(name: str):
-    if name in __all__:
+    if name in ("build_app", "ConcApp"):
         from . import app
 
         return getattr(app, name)

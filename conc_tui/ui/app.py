@@ -9,9 +9,9 @@ The app drives the monitor's ``Controller`` like the headless CLI does, and only
   sample, and the cores and parallelism panels draw it when it arrives;
 - the blocking stop runs in a thread worker, which posts ``SessionStopped``.
 
-``build_app`` takes the run-source factory and the sampler, so tests and screenshots inject
-scripted ones (``conc_tui.monitor.scripted``) and ``run_app`` the real ones. Garbage
-collection, signals and hang-up are ``terminal.Terminal``'s.
+The app takes the run-source factory and the sampler, so tests and screenshots inject
+scripted ones (``conc_tui.monitor.scripted``). Garbage collection, signals and hang-up are
+``terminal.Terminal``'s; taking samples off the app's thread is ``sampling.SampleFeed``'s.
 """
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
-from textual.widgets import Footer, Input, Tab, Tabs
+from textual.widgets import Footer, Input
 
 from ..monitor import (MODES, ConfigError, Controller, RunConfig, Sampler, StartError,
-                       check_python, compare_configs, python_info)
+                       compare_configs)
 from ..monitor.controller import SourceFactory, Step
 from .clock import ElapsedClock, StatusLine
 from .compare_chart import CompareChart
@@ -33,12 +33,11 @@ from .help import HelpScreen
 from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
 from .results import ResultsTable
+from .sampling import SampleFeed
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
 from .texts import finished_text, ready_text, running_text
-
-VIEWS = ("events", "results", "compare")
-
+from .views import VIEWS, ViewTabs
 
 def _widget(selector: str):
     """A read-only attribute for the app's widget at ``selector``."""
@@ -46,7 +45,14 @@ def _widget(selector: str):
 
 
 class ConcApp(App[int]):
-    """conc-tui's live screen. See the module docstring for how it is driven."""
+    """conc-tui's live screen. See the module docstring for how it is driven.
+
+    ``source_factory(config)`` makes a run source (default: a runner process; tests pass
+    ``monitor.scripted.ScriptedSource``); ``sampler`` defaults to a real ``Sampler``.
+    ``live=False`` starts no timers: the caller draws frames with ``tick()`` and samples with
+    ``sample_tick()`` (deterministic snapshots). ``python_info`` is the interpreter shown
+    before the first run (default: the one ``config`` runs on).
+    """
 
     CSS_PATH = "app.tcss"
     TITLE = "conc-tui"
@@ -91,24 +97,16 @@ class ConcApp(App[int]):
         self.ctl = Controller(source_factory=source_factory, sampler=sampler)
         self.autorun = autorun
         self.live = live
-        self.python_info = python_info or _python_info(config)
+        self.python_info = python_info or config.interpreter()
         self.terminal = Terminal(self._on_signal)
         self.frames = 0  # frames applied while a run went (tests, benchmarks)
         self._pending_events: list = []  # for the event log's next repaint
         self._frame_timer = None
-        self._sampling = False  # a sample is being taken in a thread
+        self.feed = SampleFeed(self, self.ctl, live)
 
-    @property
-    def sampler(self):
-        return self.ctl.sampler
-
-    @property
-    def session(self):
-        return self.ctl.session
-
-    @property
-    def results(self):
-        return self.ctl.results
+    sampler = property(lambda self: self.ctl.sampler)
+    session = property(lambda self: self.ctl.session)  # the run going now, or None
+    results = property(lambda self: self.ctl.results)
 
     # -- building ------------------------------------------------------------------------
 
@@ -128,8 +126,7 @@ class ConcApp(App[int]):
                                        id="parallelism")
             with Vertical(id="right"):
                 yield TaskGrid(self.config.tasks, id="task-grid")
-                yield Tabs(Tab("Events", id="tab-events"), Tab("Results", id="tab-results"),
-                           Tab("Compare", id="tab-compare"), id="view-tabs")
+                yield ViewTabs(id="view-tabs")
                 with Container(id="views", classes="-events"):
                     yield EventLog(id="events")
                     yield ResultsTable(id="results")
@@ -144,7 +141,7 @@ class ConcApp(App[int]):
         self._show_ready()
         if self.live:
             self.sample_tick()  # the sampler's baseline
-            self.set_interval(self.SAMPLE_S, self._idle_sample, name="sample")
+            self.set_interval(self.SAMPLE_S, self.feed.idle_tick, name="sample")
             self.terminal.install(headless=self.is_headless)
         if self.autorun:
             self.call_after_refresh(self.action_run)
@@ -169,10 +166,7 @@ class ConcApp(App[int]):
     parallelism: ParallelismPanel = _widget("#parallelism")
     cores: CoresPanel = _widget("#cores")
 
-    @property
-    def running(self) -> bool:
-        """A run is going (or stopping)."""
-        return self.ctl.busy
+    running = property(lambda self: self.ctl.busy)  # a run is going (or stopping)
 
     # -- frames (10 Hz while a run goes) ----------------------------------------------------
 
@@ -223,7 +217,7 @@ class ConcApp(App[int]):
         if self.ctl.busy and self.frames % per_sample == 0:
             # While a run goes the sample (and the chart it may redraw) falls halfway between
             # two frames, never just before one, so it cannot delay the clock.
-            self.set_timer(self.FRAME_S / 2, self._request_sample, name="sample")
+            self.set_timer(self.FRAME_S / 2, self.feed.request, name="sample")
         elif self.ctl.busy and self.frames % per_sample == per_sample // 2:
             # a frame with no sample after it: once it is on the screen, ~90 ms to spare
             self.call_after_refresh(self.terminal.collect_garbage)
@@ -231,39 +225,13 @@ class ConcApp(App[int]):
 
     # -- samples (1 Hz) --------------------------------------------------------------------
 
-    def _idle_sample(self) -> None:
-        """The sample timer between runs; during a run the frames pace the samples."""
-        if not self.ctl.busy or not self.live:
-            self._request_sample()
-            self.terminal.collect_garbage()
-
-    def _request_sample(self) -> None:
-        """Take a sample in a thread worker (psutil reads a file per process and per thread
-        of the run: 15-40 ms with hundreds of them, which would hold the screen back); it is
-        drawn when it arrives. One sample at a time."""
-        if not self.terminal.alive():
-            Terminal.leave_now(self.shutdown)
-        if not self.live:
-            self.sample_tick()
-        elif not self._sampling:
-            self._sampling = True
-            self._sample_in_thread()
-
-    @work(thread=True, group="sample", exit_on_error=False)
-    def _sample_in_thread(self) -> None:
-        try:
-            reading = self.ctl.sample()
-        finally:
-            self._sampling = False  # (psutil raised: try again at the next sample)
-        self.post_message(SampleTaken(reading))
+    def sample_tick(self) -> None:
+        """A sample taken and drawn now (the app without its timers, in tests)."""
+        self._draw_sample(self.ctl.sample())
 
     @on(SampleTaken)
     def _sample_taken(self, message: SampleTaken) -> None:
         self._draw_sample(message.reading)
-
-    def sample_tick(self) -> None:
-        """A sample taken and drawn now (the app without its timers, in tests)."""
-        self._draw_sample(self.ctl.sample())
 
     def _draw_sample(self, reading) -> None:
         reading = self.ctl.read_run(reading)
@@ -271,27 +239,29 @@ class ConcApp(App[int]):
             self.cores.update_sample(reading.sample, reading.history)
             if reading.now is not None:
                 self.parallelism.update_live(reading.now, reading.run, reading.processes,
-                                                   reading.threads, reading.runner_share)
+                                             reading.threads, reading.runner_share)
 
     # -- runs ------------------------------------------------------------------------------
 
     def _config_or_refuse(self) -> RunConfig | None:
         """The controls' config, or None after saying why it cannot run."""
-        errors = self.controls.errors()
         try:
-            if errors:
-                raise ConfigError(*next(iter(errors.items())))
-            return self.controls.config(self.config).validated()
+            return self.controls.checked_config(self.config)
         except ConfigError as exc:
             self.status.show_error(f"cannot run: {exc}")
             self.bell()
-            fields = self.query(f"#controls #{exc.field}")
-            if fields:
-                fields.first().focus()
             return None
 
+    def _start(self, begin) -> None:
+        """Start a run with ``begin()`` (the controller's run or compare) and draw it."""
+        try:
+            begin()
+        except StartError as exc:
+            self.status.show(f"could not start the run: {exc}")
+            return
+        self._started()
+
     def _started(self) -> None:
-        """Draw a run that the controller has just started."""
         session = self.ctl.session
         with self.batch_update():
             self.grid.reset(session.config.tasks)
@@ -303,17 +273,8 @@ class ConcApp(App[int]):
         self.refresh_bindings()
         self._schedule_frame()
 
-    def _start(self, begin) -> None:
-        try:
-            begin()
-        except StartError as exc:
-            self.status.show(f"could not start the run: {exc}")
-            return
-        self._started()
-
     def _run_ended(self, step: Step) -> None:
         result = step.finished
-        comparing = step.compare_done or step.started is not None
         with self.batch_update():
             self.grid.update_frame(None)
             self.clock.set(result.wall_s)
@@ -345,11 +306,7 @@ class ConcApp(App[int]):
         self.ctl.shutdown()
 
     def _show_ready(self) -> None:
-        try:
-            cfg = self.controls.config(self.config)
-        except ConfigError:
-            cfg = None
-        self.status.show(ready_text(cfg))
+        self.status.show(ready_text(self.controls.config_or_none(self.config)))
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -401,21 +358,14 @@ class ConcApp(App[int]):
         self.exit(0)
 
     def action_view(self, name: str) -> None:
-        """Show one of the events / results / compare views (when they share a tab)."""
-        if name in VIEWS:
-            self.query_one("#view-tabs", Tabs).active = f"tab-{name}"
+        """Show one of the events / results / compare views (when they share a place)."""
+        self.query_one(ViewTabs).show(name)
 
     def action_leave_input(self) -> None:
         if isinstance(self.focused, Input):
             self.grid.focus()
 
     # -- events from widgets ---------------------------------------------------------------
-
-    @on(Tabs.TabActivated, "#view-tabs")
-    def _tab_activated(self, event: Tabs.TabActivated) -> None:
-        name = (event.tab.id or "tab-events").removeprefix("tab-")
-        # one class change, so the views' styles are worked out once, not once per view
-        self.query_one("#views").set_classes(f"-{name}" if name in VIEWS else "-events")
 
     @on(Controls.Changed)
     def _controls_changed(self, event: Controls.Changed) -> None:
@@ -433,43 +383,8 @@ class ConcApp(App[int]):
         if event.validation_result is None or event.validation_result.is_valid:
             self.grid.focus()
 
-    @property
-    def visible_view(self) -> str:
-        """The view the tabs show (all three show side by side on a large screen)."""
-        active = self.query_one("#view-tabs", Tabs).active or "tab-events"
-        return active.removeprefix("tab-")
+    visible_view = property(lambda self: self.query_one(ViewTabs).visible)
 
 
-def _python_info(config: RunConfig) -> dict:
-    if config.python is None:
-        return python_info()
-    try:
-        return check_python(config.python)
-    except ConfigError:
-        return {"executable": config.python}
-
-
-def build_app(config: RunConfig, *, source_factory: SourceFactory | None = None, sampler=None,
-              autorun: bool = False, live: bool = True,
-              python_info: dict | None = None) -> ConcApp:
-    """The app, with its data sources injected.
-
-    ``source_factory(config)`` makes a run source (default: a runner process; tests pass
-    ``conc_tui.monitor.scripted.ScriptedSource``); ``sampler`` defaults to a real
-    ``Sampler``. ``live=False`` starts no timers: the caller drives frames with
-    ``app.tick()`` and samples with ``app.sample_tick()`` (deterministic snapshots).
-    ``python_info`` is the interpreter shown before the first run (default: the one
-    ``config`` runs on).
-    """
-    return ConcApp(config, source_factory=source_factory, sampler=sampler, autorun=autorun,
-                   live=live, python_info=python_info)
-
-
-def run_app(config: RunConfig, autorun: bool = False) -> int:
-    """Run the live app on this terminal until the user quits; returns the exit status."""
-    app = build_app(config, autorun=autorun)
-    try:
-        app.run()
-    finally:
-        app.shutdown()  # whatever ended the app, no run outlives it
-    return int(app.return_code or 0)
+#: The app, with its data sources injected (see ``ConcApp``): tests and screenshots build it so.
+build_app = ConcApp

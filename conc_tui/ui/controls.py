@@ -122,6 +122,26 @@ class Controls(Widget):
         changes = {field: PARSERS[field](text) for field, text in self.values().items()}
         return base.replace(**changes)
 
+    def config_or_none(self, base: RunConfig) -> RunConfig | None:
+        try:
+            return self.config(base)
+        except ConfigError:
+            return None
+
+    def checked_config(self, base: RunConfig) -> RunConfig:
+        """``base`` with the controls' values, every field checked as a run would check it;
+        on a refusal the field at fault takes the focus, and ConfigError says why."""
+        try:
+            errors = self.errors()
+            if errors:
+                raise ConfigError(*next(iter(errors.items())))
+            return self.config(base).validated()
+        except ConfigError as exc:
+            fields = self.query(f"#{exc.field}")
+            if fields:
+                fields.first().focus()
+            raise
+
     # -- writing ---------------------------------------------------------------------
 
     @property
