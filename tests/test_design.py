@@ -161,3 +161,18 @@ def test_a_new_mode_is_a_registry_entry(monkeypatch):
     assert RunConfig(mode="greenlets", tasks=5).effective_workers(4) == 1
     assert verdict_for(1.0, 2, "cpu", "greenlets").kind == "one-at-a-time"
     assert registry.compare_order(registry.MODES)[-1] == "greenlets"
+
+
+def test_the_readme_documents_every_field_of_the_protocol():
+    import dataclasses
+
+    from conc_tui.engine import protocol
+
+    readme = (PKG.parent / "README.md").read_text()
+    table = readme.split("<!-- protocol -->")[1].split("<!-- /protocol -->")[0]
+    rows = {line.split("|")[1].strip().strip("`"): line for line in table.splitlines()
+            if line.startswith("| `")}
+    assert set(rows) == set(protocol.KINDS)
+    for kind, cls in protocol.KINDS.items():
+        for f in dataclasses.fields(cls):
+            assert f"`{f.name}`" in rows[kind], (kind, f.name)
