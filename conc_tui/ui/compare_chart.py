@@ -1,25 +1,38 @@
-"""The compare chart: wall time of each mode beside the ideal for this machine.
+"""The compare chart: each mode's wall time as one labelled bar, then the ideal.
 
-A textual-plotext bar chart when there is room for one bar per row; on a small screen (80x24)
-plotext would merge bars, so the same figures are drawn as plain text bars instead.
+One row per mode, in MODES order (the order a compare runs them in): the mode's name, a bar
+drawn in eighths of a character and scaled to the slowest wall time, the wall time and the
+speedup against sequential. Then the ideal for this machine, in its own style and named
+``ideal``, so it reads without colour too. A title line above says what the bars measure.
+
+The rows are drawn here, line by line, rather than by plotext: its horizontal bars took one
+row for some modes and two for others, and left some bars without their label, depending
+on the size of the panel. Every row that shows a bar starts with its name, at every size.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
-from rich.text import Text
-from textual.app import ComposeResult
-from textual.widget import Widget
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from ..monitor import MODES
 from ..monitor.results import RunResult, ideal_speedup
-from .plot import Chart
-from .tasks import bar_text
+from .glyphs import EIGHTHS, fill_eighths
+from .lines import ComponentStyles, ThemeColours, split_spaces
 
-BAR = (66, 165, 245)
-IDEAL = (102, 187, 106)
-BAR_LIGHT = (21, 101, 192)
-IDEAL_LIGHT = (46, 125, 50)
+#: Every glyph a bar is drawn with (a full block, then the partial eighths).
+BAR_GLYPHS = "█" + EIGHTHS[1:]
+#: The narrowest bar worth drawing; below it the speedup column goes first.
+MIN_BAR = 8
+EMPTY = "no finished runs yet: c runs every mode"
+
+#: One line of the chart: (text, part) pairs; a part names the style it is drawn in.
+Line = tuple[tuple[str, str], ...]
 
 
 def compare_set(results: Sequence[RunResult]) -> tuple[list[RunResult], float | None]:
@@ -39,152 +52,212 @@ def compare_set(results: Sequence[RunResult]) -> tuple[list[RunResult], float | 
     return bars, ideal
 
 
-class CompareBars(Widget):
-    """The chart as text: one line per mode, then the ideal."""
+def run_set(result: RunResult) -> str:
+    """What a compare ran, e.g. ``cpu · 16 tasks · n=300 · 4 cores``."""
+    size = {"cpu": f"n={result.n}", "io": f"sleep {result.sleep:g} s",
+            "mixed": f"n={result.n}, sleep {result.sleep:g} s"}.get(result.workload, "")
+    parts = [result.workload, f"{result.tasks} tasks", size, f"{result.cpu_count} cores"]
+    return " · ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One bar: a mode's (or the ideal's) wall time and its speedup against sequential."""
+
+    label: str
+    wall: float
+    speedup: float | None
+    ideal: bool = False
+
+
+def chart_rows(bars: Sequence[tuple[str, float]], ideal: float | None) -> list[Row]:
+    """The bars in order, then the ideal; speedups when sequential is among the bars."""
+    seq = next((wall for mode, wall in bars if mode == "sequential"), None)
+
+    def speedup(wall: float) -> float | None:
+        return seq / wall if seq is not None and wall > 0 else None
+
+    rows = [Row(mode, wall, speedup(wall)) for mode, wall in bars]
+    if ideal is not None:
+        rows.append(Row("ideal", ideal, speedup(ideal), ideal=True))
+    return rows
+
+
+def chart_lines(rows: Sequence[Row], width: int, height: int,
+                head: Sequence[Sequence[str]] = ()) -> list[Line]:
+    """The chart's lines for a ``width`` x ``height`` view (more lines than ``height`` when
+    the rows do not fit: the view scrolls).
+
+    Each row: the name left-aligned to the longest, the bar, the wall time and the speedup,
+    in columns. ``head`` are the lines above the rows, most wanted first, each given from
+    its most to its least detailed form (the first that fits the width is shown). Every
+    row comes first, then as many head lines as there is room for, then a blank line
+    between rows when there is room for that too.
+    """
+    if not rows:
+        return [((EMPTY, "title"),)]
+    width = max(1, width)
+    label_w = max(len(r.label) for r in rows)
+    walls = [f"{r.wall:.2f} s" for r in rows]
+    wall_w = max(map(len, walls))
+    speedups = ["" if r.speedup is None else f"{r.speedup:.2f}x" for r in rows]
+    speed_w = max(map(len, speedups))
+    tail = 2 + wall_w + (2 + speed_w if speed_w else 0)
+    if speed_w and width - label_w - 1 - tail < MIN_BAR:
+        tail, speed_w = 2 + wall_w, 0  # narrow: drop the speedups rather than the bar
+    bar_w = max(1, width - label_w - 1 - tail)
+    top = max(r.wall for r in rows)
+
+    body: list[Line] = []
+    for row, wall, speed in zip(rows, walls, speedups):
+        eighths = round(min(1.0, row.wall / top) * bar_w * 8) if top > 0 else 0
+        filled = fill_eighths(max(1, eighths), bar_w) if row.wall > 0 else ""
+        text, bar = ("ideal", "ideal-bar") if row.ideal else ("label", "bar")
+        line = [(row.label.ljust(label_w) + " ", text), (filled, bar),
+                (" " * (bar_w - len(filled)), "track"), ("  " + wall.rjust(wall_w), text)]
+        if speed_w:
+            line.append(("  " + speed.rjust(speed_w), text))
+        body.append(tuple(line))
+
+    n = len(body)
+    head = [forms for forms in head if forms][:max(0, height - n)]
+    spaced = height >= 2 * n + (len(head) if head else -1)
+    out: list[Line] = []
+    for forms in head:
+        text = next((t for t in forms if len(t) <= width), forms[-1])
+        out.append(((text[:width], "title"),))
+    for k, line in enumerate(body):
+        if spaced and (k or head):
+            out.append(())
+        out.append(line)
+    return out
+
+
+def bar_of(text: str) -> str:
+    """The bar glyphs in a line of text (tests, and anyone reading the screen)."""
+    return "".join(ch for ch in text if ch in BAR_GLYPHS)
+
+
+class CompareChart(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
+    """Each mode's wall time, then the ideal; keeps its data and draws its lines from it."""
 
     DEFAULT_CSS = """
-    CompareBars {
+    CompareChart {
         height: 1fr;
         padding: 0 1;
-        text-wrap: nowrap;
-        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+        border-subtitle-color: $text-muted;
     }
-    CompareBars > .compare-bars--bar { color: $text-primary; }
-    CompareBars > .compare-bars--ideal { color: $text-success; }
-    CompareBars > .compare-bars--title { color: $text-muted; }
+    CompareChart > .compare-chart--title { color: $text-muted; }
+    CompareChart > .compare-chart--label { }
+    CompareChart > .compare-chart--bar { color: $text-primary; }
+    CompareChart > .compare-chart--ideal { color: $text-success; text-style: bold; }
+    CompareChart > .compare-chart--track { background: $panel; }
     """
 
-    COMPONENT_CLASSES = {"compare-bars--bar", "compare-bars--ideal", "compare-bars--title"}
-
-    def __init__(self, chart: "CompareChart", *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.chart = chart
-
-    def render(self) -> Text:
-        chart = self.chart
-        out = Text(no_wrap=True)
-        rows = list(chart.bars) + ([("ideal", chart.ideal)] if chart.ideal is not None else [])
-        if not rows:
-            return Text("no finished runs yet: c runs every mode",
-                        self.get_component_rich_style("compare-bars--title", partial=True))
-        width = self.size.width
-        label_w = max(len(m) for m, _ in rows)
-        room = max(4, width - label_w - 9)
-        top = max(w for _, w in rows) or 1.0
-        if self.size.height > len(rows) and chart.titles:
-            fitting = [t for t in chart.titles if len(t) <= width] or [chart.titles[-1]]
-            out.append(fitting[0] + "\n",
-                       self.get_component_rich_style("compare-bars--title", partial=True))
-        for k, (mode, wall) in enumerate(rows):
-            kind = "ideal" if mode == "ideal" and k == len(rows) - 1 else "bar"
-            style = self.get_component_rich_style(f"compare-bars--{kind}", partial=True)
-            out.append(f"{mode:>{label_w}} {wall:6.2f}s ")
-            out.append(bar_text(wall / top, room).rstrip(), style)
-            if k < len(rows) - 1:
-                out.append("\n")
-        return out
-
-
-class CompareChart(Widget):
-    """Each mode's wall time, then the ideal; keeps its data and redraws from it."""
-
-    DEFAULT_CSS = """
-    CompareChart { layout: vertical; }
-    CompareChart > Chart { height: 1fr; }
-    """
+    COMPONENT_CLASSES = {"compare-chart--title", "compare-chart--label", "compare-chart--bar",
+                         "compare-chart--ideal", "compare-chart--track"}
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.bars: list[tuple[str, float]] = []
         self.ideal: float | None = None
-        self.titles: tuple[str, ...] = ()  # from the most to the least detailed
+        self.run_set = ""  # what the bars ran, e.g. "cpu · 16 tasks · n=300 · 4 cores"
+        self.lines: list[Line] = []
+        self._laid_out_for: tuple | None = None
+        self._strips: dict[int, Strip] = {}
 
-    def compose(self) -> ComposeResult:
-        yield Chart(id="compare-plot")
-        yield CompareBars(self, id="compare-bars")
-
-    @property
-    def plot(self) -> Chart:
-        return self.query_one("#compare-plot", Chart)
-
-    @property
-    def text_bars(self) -> CompareBars:
-        return self.query_one("#compare-bars", CompareBars)
-
-    def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
-        self.replot()
-
-    def on_resize(self) -> None:
-        self.replot()
+    # -- data --------------------------------------------------------------------------
 
     def set_results(self, results: Sequence[RunResult]) -> None:
+        """Show the compare set of ``results`` (see ``compare_set``)."""
         runs, ideal = compare_set(results)
         self.bars = [(r.mode, r.wall_s) for r in runs]
         self.ideal = ideal
-        if runs:
-            r = runs[-1]
-            size = {"cpu": f"n={r.n}", "io": f"sleep {r.sleep:g} s",
-                    "mixed": f"n={r.n}, sleep {r.sleep:g} s"}.get(r.workload, "")
-            self.titles = (
-                f"wall time (s), lower is better · {r.workload} · {r.tasks} tasks · {size} · "
-                f"{r.cpu_count} cores",
-                f"wall s · {r.workload} · {r.tasks} tasks · {size}",
-                "wall time (s)",
-            )
-        else:
-            self.titles = ()
-        self.replot()
+        self.run_set = run_set(runs[-1]) if runs else ""
+        self.border_subtitle = self.run_set
+        self._relayout(force=True)
 
     @property
-    def uses_plotext(self) -> bool:
-        """True when the plotext chart has a row for every bar (else the text bars show)."""
-        rows = len(self.bars) + (self.ideal is not None)
-        return self.size.height >= rows + 6 and self.size.width >= 40
+    def rows(self) -> list[Row]:
+        return chart_rows(self.bars, self.ideal)
 
-    def replot(self) -> None:
-        """Draw the chart again from the data kept here."""
-        if not self.is_mounted:
-            return
-        use_plot = self.uses_plotext or not self.bars
-        plot, text = self.plot, self.text_bars
-        if plot.display != use_plot:
-            plot.display = use_plot
-        if text.display == use_plot:
-            text.display = not use_plot
-        if use_plot:
-            self._plot(plot)
-        else:
-            text.refresh()
-
-    def _plot(self, widget: Chart) -> None:
-        plt = widget.plt
-        plt.clear_figure()
-        dark = getattr(getattr(self.app, "current_theme", None), "dark", True)
-        bar, ideal = (BAR, IDEAL) if dark else (BAR_LIGHT, IDEAL_LIGHT)
+    def head(self, framed: bool) -> list[tuple[str, ...]]:
+        """The lines above the bars (see ``chart_lines``): what a bar measures, then which
+        runs these are, unless the border's subtitle says so already."""
         if not self.bars:
-            plt.title("no finished runs yet: c runs every mode")
-            widget.refresh()
+            return []
+        top = max(wall for _, wall in self.bars)
+        scale = f"0–{top:.2f} s"
+        speed = " · speedup vs sequential" if any(m == "sequential" for m, _ in self.bars) \
+            else ""
+        head = [(f"wall time, shorter is faster · bars {scale}{speed}",
+                 f"wall time · bars {scale}", f"wall s, {scale}")]
+        if self.run_set and not framed:
+            head.append((self.run_set,))
+        return head
+
+    # -- layout ------------------------------------------------------------------------
+
+    @property
+    def framed(self) -> bool:
+        """The widget has a border (a large screen), whose subtitle names the runs."""
+        edge = self.styles.border_bottom[0]
+        return bool(edge) and edge not in ("none", "hidden")
+
+    def _relayout(self, force: bool = False) -> None:
+        width, height = self.size
+        framed = self.framed
+        key = (width, height, framed)
+        if not force and key == self._laid_out_for:
             return
-        n = len(self.bars)
-        positions = list(range(n + 1, 1, -1))  # the first mode on top, the ideal at the bottom
-        label_w = max(len(mode) for mode, _ in self.bars + [("ideal", 0.0)])
-        labels = [f"{mode:>{label_w}} {wall:6.2f}s" for mode, wall in self.bars]
-        plt.bar(positions, [w for _, w in self.bars], orientation="horizontal", color=bar,
-                width=0.6)
-        if self.ideal is not None:
-            plt.bar([1], [self.ideal], orientation="horizontal", color=ideal, width=0.6)
-            positions.append(1)
-            labels.append(f"{'ideal':>{label_w}} {self.ideal:6.2f}s")
-        plt.yticks(positions, labels)
-        plt.ylim(0.4, n + 1.6)
-        top = max([w for _, w in self.bars] + [self.ideal or 0.0])
-        plt.xlim(0, top * 1.05 if top > 0 else 1)
-        height, width = self.size.height, self.size.width
-        if height >= 8:
-            # plotext drops a title wider than the canvas (the width left of the labels)
-            room = width - (label_w + 9) - 4
-            fitting = [t for t in self.titles if len(t) <= room]
-            if fitting:
-                plt.title(fitting[0])
-        widget.refresh()
+        self._laid_out_for = key
+        rows, head = self.rows, self.head(framed)
+        lines = chart_lines(rows, width, height, head)
+        if len(lines) > height > 0 and width > 1:  # it scrolls: room for the scrollbar
+            lines = chart_lines(rows, width - 1, height, head)
+        self.lines = lines
+        self._strips = {}
+        if self.virtual_size.height != len(lines):
+            self.virtual_size = Size(0, len(lines))
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = {}
+        if self.is_mounted:
+            self._relayout()  # a border may have come or gone with the screen's size
+
+    # -- drawing -----------------------------------------------------------------------
+
+    def _style(self, part: str) -> Style:
+        """A part of a line: ``title``, ``label``, ``ideal``, ``track``, or a bar's glyphs
+        (``bar``, ``ideal-bar``), drawn on the track so that a part-filled cell is seamless."""
+        def make() -> Style:
+            if part.endswith("bar"):
+                colour = "ideal" if part == "ideal-bar" else "bar"
+                return (self.component_style("compare-chart--track", on_base=True)
+                        + self.component_style(f"compare-chart--{colour}"))
+            return self.component_style(f"compare-chart--{part}", on_base=True)
+
+        return self.memo_style(part, make)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = self.scroll_offset.y + y
+        base = self.rich_style
+        if not 0 <= index < len(self.lines):
+            return Strip.blank(width, base)
+        strip = self._strips.get(index)
+        if strip is None:
+            # spaces in a background-only style, apart from the text even where the text's
+            # style is the widget's own (see split_spaces)
+            blank = self.memo_style("blank", lambda: Style(bgcolor=self.rich_style.bgcolor))
+            segments = [Segment(text, self._style(part))
+                        for text, part in self.lines[index] if text]
+            strip = self._strips[index] = Strip(split_spaces(segments, blank))
+        return strip.crop_extend(0, width, base)
