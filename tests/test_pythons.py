@@ -93,7 +93,8 @@ def test_found_deduplicated_sorted_with_sources(machine):
     assert all(i.usable and i.reason is None for i in found if i is not old)
     ft = by_name["3.13.3t"]
     assert ft.free_threaded_build and not ft.gil_enabled and ft.version_info == (3, 13, 3)
-    assert by_name["3.12.4"].version_info == (3, 12, 4) and not by_name["3.12.4"].free_threaded_build
+    assert by_name["3.12.4"].version_info == (3, 12, 4)
+    assert not by_name["3.12.4"].free_threaded_build
 
 
 def test_interpreter_is_frozen(machine):
@@ -240,7 +241,8 @@ def test_probes_run_at_the_same_time(tmp_path):
     """Each fake waits until all four have started: asked one at a time, none would answer."""
     log = tmp_path / "started"
     wait_all = (f'echo x >> {log}; i=0; '
-                f'while [ "$(wc -l < {log})" -lt 4 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; '
+                f'while [ "$(wc -l < {log})" -lt 4 ] && [ $i -lt 200 ]; '
+                f'do sleep 0.05; i=$((i+1)); done; '
                 f'[ "$(wc -l < {log})" -ge 4 ] || exit 3')
     for minor in (9, 10, 11, 12):
         fake_python(tmp_path / "pyenv" / "versions" / f"3.{minor}.0" / "bin" / "python3",
@@ -279,6 +281,26 @@ def test_rows_for_table_and_json(machine):
     assert by_name["3.12.4"]["status"] == "ok"
     for row in rows:
         assert {"version", "build", "source", "path", "usable", "status"} <= set(row)
+
+
+def interp(version: str, source: str = "PATH", free_threaded: bool = False) -> Interpreter:
+    vinfo = tuple(int(x) for x in version.split("."))
+    return Interpreter(path=f"/{source}/{version}{'t' if free_threaded else ''}",
+                       version=version, version_info=vinfo, implementation="CPython",
+                       gil_enabled=not free_threaded, free_threaded_build=free_threaded,
+                       source=source, usable=vinfo[:2] >= (3, 9))
+
+
+def test_best_match_rules():
+    # only a free-threaded 3.13: "3.13" still takes it (a GIL build is preferred, not needed)
+    only_ft = [interp("3.12.1"), interp("3.13.0", "uv", free_threaded=True)]
+    assert resolve_python("3.13", interpreters=only_ft) == "/uv/3.13.0t"
+    # the same version in two places: the first source wins; a newer patch beats both
+    same = [interp("3.12.1", "uv"), interp("3.12.1", "pyenv"), interp("3.12.1", "PATH")]
+    assert resolve_python("3.12", interpreters=same) == "/PATH/3.12.1"
+    assert resolve_python("3.12", interpreters=same + [interp("3.12.3", "uv")]) == "/uv/3.12.3"
+    # a usable 3.9 next to a too-old 3.8 with the same major: "3" takes the usable one
+    assert resolve_python("3", interpreters=[interp("3.8.1"), interp("3.9.2")]) == "/PATH/3.9.2"
 
 
 def test_free_threaded_with_gil_back_on_is_shown():
