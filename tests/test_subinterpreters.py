@@ -60,14 +60,19 @@ def finish(**out):
 """
 
 
-def run_script(python: str, body: str, tmp_path: Path, timeout: float = 90) -> dict:
+def run_script(python: str, body: str, tmp_path: Path, timeout: float = 90,
+               stderr: str = "") -> dict:
+    """Run PRELUDE + body under ``python``: exit status 0, ``stderr`` exactly, and one
+    JSON line on stdout, returned."""
     script = tmp_path / "script.py"
     script.write_text(PRELUDE + textwrap.dedent(body))
     proc = subprocess.run([python, str(script), str(tmp_path)], capture_output=True,
                           text=True, timeout=timeout, cwd=str(tmp_path))
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
-    assert proc.stderr == "", proc.stderr
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    assert proc.stderr == stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 1, proc.stdout
+    return json.loads(lines[0])
 
 
 @with_python(12, 13)
@@ -188,6 +193,21 @@ def test_stop_between_tasks_returns_and_leaves_nothing_behind(python, tmp_path):
     assert out["elapsed"] < 30  # far from the 40 tasks' worth
     assert out["worker_threads"] == [] and out["threads_alive"] == 1
     assert out["subinterpreters_alive"] == 0
+
+
+@with_python(12, 13)
+def test_what_a_task_prints_stays_off_the_event_pipe(python, tmp_path):
+    """The runner's fd 1 carries events; a workload task sends print() to stderr."""
+    out = run_script(python, """
+        path, mm, view = progress.create_map(2)
+        with si.Subinterpreter() as interp:
+            source, names = si.workload_script(1, "cpu", 20, 0.0, path, 2)
+            interp.exec(source, names)
+            interp.exec("print('noise from a task')")
+        progress.unlink(path)
+        finish(progress=list(view))
+    """, tmp_path, stderr="noise from a task\n")
+    assert out["progress"] == [0.0, 1.0]
 
 
 @with_python(12, 13)

@@ -388,6 +388,7 @@ try:
     _conc_views
 except NameError:
     import sys
+    sys.stdout = sys.stderr  # fd 1 is the runner's event pipe: nothing else may write to it
     if {parent!r} not in sys.path:
         sys.path.insert(0, {parent!r})
     from conc_tui.engine import progress as _conc_progress, workloads as _conc_workloads
