@@ -3,7 +3,7 @@
 Each worker is an OS thread that owns one subinterpreter (created once, reused for its
 tasks, destroyed at the end). A subinterpreter has its own GIL, so the workers run Python in
 parallel inside one process: measured here, two threads each running heavy(400) in its own
-subinterpreter kept 1.9-2.0 cores busy on CPython 3.12.1 and 3.13.0, against 1.0 for the
+subinterpreter kept 1.8-2.0 cores busy on CPython 3.12.1 and 3.13.0, against 1.0 for the
 shared-GIL ("legacy") configuration.
 
 This module is the one place that knows the three ways CPython offers them:
