@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from textual.app import App
 
-from conc_tui.engine import MODES
+from conc_tui.monitor import MODES
 from conc_tui.monitor import RunConfig
 from conc_tui.monitor.results import RunResult
 from conc_tui.ui.app import ConcApp, build_app
 from conc_tui.ui.compare_chart import (BAR_GLYPHS, CompareChart, Row, bar_of, chart_lines,
                                        chart_rows)
-from conc_tui.ui.fake import FAKE_PYTHON, FakeSampler, FakeSession
+from conc_tui.monitor.scripted import FAKE_PYTHON, ScriptedSampler, ScriptedSource
 
 SIZES = [(80, 24), (100, 30), (120, 40), (160, 48), (200, 60)]
 
@@ -19,8 +19,8 @@ SIZES = [(80, 24), (100, 30), (120, 40), (160, 48), (200, 60)]
 def fake_app() -> ConcApp:
     """The app on fake sessions (4 cores, 8 tasks of heavy(300)) and a fake sampler."""
     return build_app(RunConfig(tasks=8, n=300),
-                     session_factory=lambda cfg: FakeSession(cfg, cpu_count=4),
-                     sampler=FakeSampler(4, "busy", prefill=10), live=False,
+                     source_factory=lambda cfg: ScriptedSource(cfg, cpu_count=4),
+                     sampler=ScriptedSampler(4, "busy", prefill=10), live=False,
                      python_info=FAKE_PYTHON)
 
 
@@ -30,7 +30,7 @@ async def compare(app: ConcApp, pilot) -> None:
     for _ in range(10_000):
         if not app.running:
             break
-        app.session.advance(0.5)
+        app.session.source.advance(0.5)
         app.tick()
     assert not app.running and len(app.results) == len(MODES)
     await pilot.pause()
