@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_size_options(parser, single=True)
     parser.add_argument("--run", action="store_true",
                         help="start the run as soon as the app is up")
+    parser.add_argument("--record", metavar="FILE",
+                        help="record every run of the app's session to FILE (see 'replay')")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", formatter_class=fmt, epilog=EPILOG,
@@ -107,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="no per-task lines: a live progress line on a terminal, then the summary")
     run.add_argument("--fail-task", type=int, action="append", default=[], metavar="ID",
                      help="make task ID raise an error halfway (to see failures); repeatable")
+    _add_recording_options(run)
 
     cmp = sub.add_parser("compare", formatter_class=fmt, epilog=EPILOG,
                          help="every mode in turn, headless: one table with speedups",
@@ -121,7 +124,51 @@ def build_parser() -> argparse.ArgumentParser:
     _SUBPARSERS.update(run=run, compare=cmp)
     cmp.add_argument("--json", metavar="FILE", help="write every run as JSON to FILE")
     cmp.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE")
+    _add_recording_options(cmp)
+    _add_replay_commands(sub, fmt)
     return parser
+
+
+def _add_recording_options(p: argparse.ArgumentParser) -> None:
+    # SUPPRESS: "conc-tui --record F run" keeps the F given before the subcommand.
+    p.add_argument("--record", metavar="FILE", default=argparse.SUPPRESS,
+                   help="record the run(s) to FILE (JSON Lines, .gz to compress), appended "
+                        "line by line so that 'conc-tui replay' can show them again")
+    p.add_argument("--trace", metavar="FILE", default=None,
+                   help="also write a Chrome Trace Event file for Perfetto or chrome://tracing")
+
+
+def _add_replay_commands(sub, fmt) -> None:
+    rep = sub.add_parser("replay", formatter_class=fmt,
+                         help="show a recording again: in the app, or as a summary",
+                         description="Replay a recording made with --record: the app shows "
+                                     "every run as it was drawn live, on the recorded "
+                                     "machine's cores. Keys: space pause, left/right seek 5 s, "
+                                     "+/- speed.")
+    rep.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
+    rep.add_argument("--speed", type=_speed, default=1.0, metavar="X",
+                     help="replay speed, 0.125-64 (default: 1)")
+    rep.add_argument("--summary", action="store_true",
+                     help="print the headless summary of every run instead of opening the app")
+    rep.add_argument("--json", metavar="FILE", help="with --summary: write the result(s) as JSON")
+    exp = sub.add_parser("export", formatter_class=fmt,
+                         help="turn a recording into a trace (Perfetto) or a CSV of tasks",
+                         description="Export a recording: --trace writes Chrome Trace Event "
+                                     "JSON (Perfetto, chrome://tracing); --csv one row per task.")
+    exp.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
+    exp.add_argument("--trace", metavar="OUT", help="write the trace to OUT")
+    exp.add_argument("--csv", metavar="OUT", help="write one row per task to OUT")
+    _SUBPARSERS.update(replay=rep, export=exp)
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"speed must be a number, not {text!r}") from None
+    if not 0.125 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"speed must be between 0.125 and 64, not {text}")
+    return value
 
 
 def _config(args, mode: str | None = None, workload: str | None = None):
@@ -138,7 +185,7 @@ def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
     parser = _SUBPARSERS.get(args.command, parser)
     from .monitor.results import check_writable
 
-    for opt in ("json", "csv"):
+    for opt in ("json", "csv", "record", "trace"):
         path = getattr(args, opt, None)
         if path:
             why = check_writable(path)
@@ -159,11 +206,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .monitor import compare_configs
 
     headless.install_signal_handlers()
+    if args.command in ("replay", "export"):
+        return _replay(args, parser)
+    record = {"record": args.record, "trace": args.trace}  # (--record: also before the command)
     if args.command == "run":
-        return headless.run(_config(args), json_path=args.json, quiet=args.quiet)
+        return headless.run(_config(args), json_path=args.json, quiet=args.quiet, **record)
     base = _config(args, mode="sequential", workload=args.workloads[0])
     configs = compare_configs(base, args.modes, args.workloads)
-    return headless.compare(configs, json_path=args.json, csv_path=args.csv)
+    return headless.compare(configs, json_path=args.json, csv_path=args.csv, **record)
+
+
+def _replay(args, parser) -> int:
+    """``replay`` and ``export``: a recording that cannot be read is bad input (exit 2)."""
+    from .monitor.recording import RecordingError, read_recording
+
+    try:
+        rec = read_recording(args.file)
+    except RecordingError as exc:
+        _SUBPARSERS[args.command].error(str(exc))
+    from . import headless
+
+    if args.command == "export":
+        if not (args.trace or args.csv):
+            _SUBPARSERS["export"].error("say what to write: --trace OUT and/or --csv OUT")
+        return headless.export(rec, trace_path=args.trace, csv_path=args.csv)
+    if args.summary or args.json:
+        return headless.replay_summary(rec, json_path=args.json)
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        sys.stderr.write("conc-tui: replaying in the app needs a terminal; "
+                         "'conc-tui replay FILE --summary' prints it instead\n")
+        return EXIT_USAGE
+    from .ui.replay import run_replay
+
+    return run_replay(rec, speed=args.speed)
 
 
 def _app(args) -> int:
@@ -173,4 +248,4 @@ def _app(args) -> int:
         return EXIT_USAGE
     from .ui import run_app
 
-    return run_app(_config(args), autorun=args.run)
+    return run_app(_config(args), autorun=args.run, record=args.record)

@@ -5,7 +5,9 @@ partial result is still printed and written, with status ``cancelled``.
 """
 from __future__ import annotations
 
+import os
 import signal
+import time
 from typing import Sequence
 
 from rich import box
@@ -100,10 +102,12 @@ def _event_line(out: Console, ev) -> None:
 
 
 def _write_outputs(err: Console, json_path: str | None, csv_path: str | None,
-                   payload) -> bool:
+                   payload, extra: dict | None = None) -> bool:
+    """Write each file asked for, whole or not at all; ``extra``: {path: text} more."""
     ok = True
-    for path, text in ((json_path, lambda: to_json_text(payload)),
-                       (csv_path, lambda: to_csv_text(payload))):
+    items = [(json_path, lambda: to_json_text(payload)), (csv_path, lambda: to_csv_text(payload))]
+    items += [(path, (lambda text=text: text)) for path, text in (extra or {}).items()]
+    for path, text in items:
         if not path:
             continue
         try:
@@ -114,12 +118,14 @@ def _write_outputs(err: Console, json_path: str | None, csv_path: str | None,
     return ok
 
 
-def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False) -> int:
+def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
+        record: str | None = None, trace: str | None = None) -> int:
     """``conc-tui run``: one run, events as they happen, then the summary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     out, err = _console(), _console(stderr=True)
-    ctl = Controller()
+    recording = _Recording(record, trace)
+    ctl = recording.controller()
     code = None
     live = quiet and out.is_terminal
     progress = None
@@ -137,6 +143,7 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False)
             bar = progress.add_task("run", total=config.tasks)
         while ctl.busy:
             step = ctl.poll(0.1 if live else 0.25)
+            recording.tick(ctl)
             if progress is not None:
                 progress.update(bar, completed=session.counts["done"] + session.counts["failed"])
             elif not quiet:
@@ -151,7 +158,7 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False)
         ctl.shutdown()
     result = ctl.results[-1]
     # The file the user asked for first: printing may fail (a closed pipe), writing must not.
-    written = _write_outputs(err, json_path, None, result)
+    written = _write_outputs(err, json_path, None, result) & recording.finish(err)
     print_summary(out, result)
     if code is not None:
         return code
@@ -176,12 +183,14 @@ def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare")
 
 
 def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
-            csv_path: str | None = None) -> int:
+            csv_path: str | None = None, record: str | None = None,
+            trace: str | None = None) -> int:
     """``conc-tui compare``: every mode in turn, then one table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     out, err = _console(), _console(stderr=True)
-    ctl = Controller()
+    recording = _Recording(record, trace)
+    ctl = recording.controller()
     code = None
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err, transient=True,
@@ -195,6 +204,7 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
                                     total=session.config.tasks)
             while ctl.busy:
                 step = ctl.poll(0.1)
+                recording.tick(ctl)
                 if step.finished is not None:
                     progress.remove_task(bar)
                     progress.advance(overall)
@@ -220,7 +230,7 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
     finally:
         ctl.shutdown()
     results = ctl.results
-    written = _write_outputs(err, json_path, csv_path, results)
+    written = _write_outputs(err, json_path, csv_path, results) & recording.finish(err)
     cpu = results[0].cpu_count if results else 0
     out.print(compare_table(results, title=f"conc-tui compare · {cpu} usable cores"))
     if code is not None:
@@ -228,3 +238,99 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
     if any(r.status != "ok" for r in results) or not written:
         return EXIT_FAILED
     return 0
+
+
+# -- recordings: --record and --trace, replay --summary, export ------------------------------
+
+class _Recording:
+    """What ``--record FILE`` and ``--trace FILE`` ask of a headless run: a Recorder on the
+    controller, a sample a second (the per-core load), and at the end the trace, made from
+    the recording (a temporary one when only a trace was asked for)."""
+
+    SAMPLE_S = 1.0
+
+    def __init__(self, record: str | None, trace: str | None) -> None:
+        self.record, self.trace = record, trace
+        self.path = record
+        self.temporary = False
+        self.recorder = None
+        self._next_sample = 0.0
+        if trace and not record:
+            import tempfile
+
+            fd, self.path = tempfile.mkstemp(prefix=".conc-tui-", suffix=".jsonl",
+                                             dir=os.path.dirname(os.path.abspath(trace)))
+            os.close(fd)
+            self.temporary = True
+
+    def controller(self) -> Controller:
+        if self.path is None:
+            return Controller()
+        from .monitor import Sampler
+        from .monitor.recording import Recorder
+
+        self.recorder = Recorder(self.path)
+        return Controller(recorder=self.recorder, sampler=Sampler())
+
+    def tick(self, ctl: Controller) -> None:
+        if self.recorder is not None and time.monotonic() >= self._next_sample:
+            self._next_sample = time.monotonic() + self.SAMPLE_S
+            ctl.sample()
+
+    def finish(self, err: Console) -> bool:
+        """Close the recording and write the trace; False when a file could not be written."""
+        if self.recorder is None:
+            return True
+        self.recorder.close()
+        try:
+            if self.trace:
+                from .monitor.recording import read_recording
+                from .monitor.trace import to_trace_json
+
+                return _write_outputs(err, None, None, None,
+                                      extra={self.trace: to_trace_json(read_recording(self.path))})
+            return True
+        finally:
+            if self.temporary:
+                os.unlink(self.path)
+
+
+def replay_summary(rec, *, json_path: str | None = None) -> int:
+    """``conc-tui replay FILE --summary``: every recorded run's summary, from its events,
+    through the same reducer as a live run."""
+    from .monitor.replay import RecordedSource, config_of
+    from .monitor.session import Session
+
+    out, err = _console(), _console(stderr=True)
+    results = []
+    cores = int(rec.machine.get("usable_cores") or 1)
+    for run in rec.runs:
+        session = Session(config_of(run), source=RecordedSource(run, cpu_count=cores))
+        session.start()
+        session.wait()
+        session.poll()
+        results.append(session.result())
+    payload = results[0] if len(results) == 1 else results
+    written = _write_outputs(err, json_path, None, payload) if results else True
+    if rec.truncated:
+        err.print(f"conc-tui: note: {rec.truncated}", markup=False)
+    for result in results:
+        print_summary(out, result)
+    if not results:
+        out.print("the recording has no runs", markup=False)
+    return 0 if written and all(r.status == "ok" for r in results) else EXIT_FAILED
+
+
+def export(rec, *, trace_path: str | None = None, csv_path: str | None = None) -> int:
+    """``conc-tui export FILE --trace OUT --csv OUT``."""
+    from .monitor.trace import tasks_csv, to_trace_json
+
+    err = _console(stderr=True)
+    files = {}
+    if trace_path:
+        files[trace_path] = to_trace_json(rec)
+    if csv_path:
+        files[csv_path] = tasks_csv(rec)
+    if rec.truncated:
+        err.print(f"conc-tui: note: {rec.truncated}", markup=False)
+    return 0 if _write_outputs(err, None, None, None, extra=files) else EXIT_FAILED

@@ -13,6 +13,10 @@ the engine only through here.
     sampler.py         per-core load and the run's process tree, from psutil
     results.py         a run summarised, speedups, JSON and CSV
     verdict.py         the plain reading of a run's parallelism
+    recording.py       recordings: written as runs go, read back
+    replay.py          a recorded run as a run source, and its samples as a sampler
+    trace.py           a recording as a Chrome Trace Event file (Perfetto)
+    pythons.py         interpreters on PATH, in pyenv and uv, by version
 """
 from ..engine.facts import python_info
 from ..engine.protocol import (PROTOCOL_VERSION, Event, RunFinished, RunStarted, TaskDone,

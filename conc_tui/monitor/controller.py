@@ -8,6 +8,7 @@ frame, the headless CLI in a loop.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Callable, Iterable, Sequence
 from ..engine.protocol import Event
 from ..engine.registry import MODES, compare_order
 from .config import RunConfig
+from .recording import Recorder
 from .results import RunResult, speedup_for
 from .runner_source import RunnerSource
 from .sampler import Sample, ThreadLoad
@@ -69,9 +71,13 @@ class Controller:
     """Runs, one at a time, and what they leave behind. Not thread-safe except ``sample``
     and ``stop``, which the app calls from worker threads."""
 
-    def __init__(self, *, source_factory: SourceFactory | None = None, sampler=None) -> None:
+    def __init__(self, *, source_factory: SourceFactory | None = None, sampler=None,
+                 recorder: Recorder | None = None) -> None:
         self.source_factory: SourceFactory = source_factory or RunnerSource
         self.sampler = sampler
+        #: Writes every run, its events, progress, samples and result (``--record``).
+        self.recorder = recorder
+        self._recording_run = 0
         self.results: list[RunResult] = []
         self.session: Session | None = None
         self.queue: deque[RunConfig] = deque()
@@ -115,10 +121,10 @@ class Controller:
             self._end_compare()
             raise
 
-    def _start(self, config: RunConfig) -> Session:
+    def _start(self, config: RunConfig, source: RunSource | None = None) -> Session:
         if self.session is not None:
             raise StartError("a run is going already")
-        session = Session(config, source=self.source_factory(config))
+        session = Session(config, source=source or self.source_factory(config))
         try:
             session.start()
         except OSError as exc:  # a source that did not turn it into a StartError
@@ -126,7 +132,20 @@ class Controller:
         self.session = session
         self.stopping = False
         self._attach(session)
+        if self.recorder is not None:
+            self._recording_run = self.recorder.run_started(
+                dict(dataclasses.asdict(config), workers=session.workers))
         return session
+
+    def restart(self, source: RunSource) -> Session:
+        """Run the current run's config again from ``source``, in its place (a replay
+        seeking back); the rest of a compare stays queued."""
+        old = self.session
+        if old is None:
+            raise StartError("no run to start again")
+        old.close()
+        self.session = None
+        return self._start(old.config, source)
 
     def _end_compare(self) -> None:
         self.queue.clear()
@@ -143,6 +162,9 @@ class Controller:
             return step
         step.events = session.poll(timeout)
         step.changed = session.changed
+        if self.recorder is not None:
+            self.recorder.events(self._recording_run, step.events)
+            self.recorder.progress(self._recording_run, session.progress(), force=session.done)
         if session.done:
             step.finished = self._finish(session)
             if self.queue and step.finished.status != "cancelled":
@@ -162,6 +184,8 @@ class Controller:
         self.stopping = False
         self._attach(None)
         self.results.append(result)
+        if self.recorder is not None:
+            self.recorder.result(self._recording_run, result.as_json())
         return result
 
     def begin_stop(self) -> bool:
@@ -225,6 +249,8 @@ class Controller:
         with self._sampler_lock:
             sample = self.sampler.sample()
             history = [deque(h, maxlen=h.maxlen) for h in self.sampler.history]
+            if self.recorder is not None:
+                self.recorder.sample(sample)
             return Reading(sample, history, self._generation)
 
     def read_run(self, reading: Reading) -> Reading:

@@ -8,15 +8,20 @@ from __future__ import annotations
 __all__ = ["build_app", "run_app", "ConcApp"]
 
 
-def run_app(config, autorun: bool = False) -> int:
-    """Run the live app on this terminal until the user quits; returns the exit status."""
+def run_app(config, autorun: bool = False, record: str | None = None) -> int:
+    """Run the live app on this terminal until the user quits; returns the exit status.
+    ``record``: a file every run of the session is recorded to."""
+    from ..monitor.recording import Recorder
     from .app import build_app
 
-    app = build_app(config, autorun=autorun)
+    recorder = Recorder(record) if record else None
+    app = build_app(config, autorun=autorun, recorder=recorder)
     try:
         app.run()
     finally:
         app.shutdown()  # whatever ended the app, no run outlives it
+        if recorder is not None:
+            recorder.close()
     return int(app.return_code or 0)
 
 

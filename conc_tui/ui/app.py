@@ -51,7 +51,8 @@ class ConcApp(App[int]):
     ``monitor.scripted.ScriptedSource``); ``sampler`` defaults to a real ``Sampler``.
     ``live=False`` starts no timers: the caller draws frames with ``tick()`` and samples with
     ``sample_tick()`` (deterministic snapshots). ``python_info`` is the interpreter shown
-    before the first run (default: the one ``config`` runs on).
+    before the first run (default: the one ``config`` runs on). ``recorder``: a
+    ``monitor.recording.Recorder`` that every run of the session is written to.
     """
 
     CSS_PATH = "app.tcss"
@@ -88,13 +89,13 @@ class ConcApp(App[int]):
 
     def __init__(self, config: RunConfig, *, source_factory: SourceFactory | None = None,
                  sampler=None, autorun: bool = False, live: bool = True,
-                 python_info: dict | None = None) -> None:
+                 python_info: dict | None = None, recorder=None) -> None:
         super().__init__()
         self.config = config  # what the controls do not set (python, nice, fail_tasks)
         # about the last minute of history, at the sample rate
         sampler = sampler if sampler is not None else Sampler(
             history=max(2, round(60 / self.SAMPLE_S)))
-        self.ctl = Controller(source_factory=source_factory, sampler=sampler)
+        self.ctl = Controller(source_factory=source_factory, sampler=sampler, recorder=recorder)
         self.autorun = autorun
         self.live = live
         self.python_info = python_info or config.interpreter()

@@ -1,0 +1,285 @@
+"""Recordings: a session's runs written as they happen, to replay, study and export.
+
+A recording is JSON Lines (gzip-compressed when the file name ends in ``.gz``). The first
+line is a header; every other line has a ``type`` and a time ``t`` (seconds since the
+recording began, on the monotonic clock):
+
+    {"type": "header", "format": "conc-tui-recording", "version": 1, "conc_tui": "0.1.0",
+     "machine": {"usable_cores", "logical_cores", "cpu_model", "platform"}, "python": {...}}
+    {"type": "run", "t", "run": 0, "config": {mode, workload, tasks, n, sleep, workers, ...}}
+    {"type": "event", "t", "run": 0, "event": {the event as on the wire (engine/protocol.py)}}
+    {"type": "progress", "t", "run": 0, "slots": {"17": 0.5, ...}}   only the slots that moved
+    {"type": "sample", "t", "per_core": [...], "parallelism_now", "tree_cpu_s", "processes",
+     "threads", "runner_share"}
+    {"type": "result", "t", "run": 0, "result": {the JSON result of the run}}
+
+It is appended to the file itself, one line at a time, each flushed as it is written (never
+through a temporary file and a rename), so another process can follow it while it grows and
+a run killed midway leaves a recording that is valid up to its last complete line. That is
+the one deliberate exception to "no half-written file". Progress is throttled (``PROGRESS_S``)
+and quantised (``PROGRESS_STEP``), so the article's 80-thread run stays well under 2 MB.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import platform
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import IO, Iterator
+
+from .. import __version__
+from ..engine.facts import python_info, usable_cpus
+from ..engine.protocol import Event, RunFinished, from_dict, to_dict
+
+FORMAT = "conc-tui-recording"
+VERSION = 1
+PROGRESS_S = 0.1  # at most ten progress lines a second
+PROGRESS_STEP = 1 / 64  # a slot is written again once it moved this much (or ended)
+
+
+class RecordingError(ValueError):
+    """A file that cannot be read as a recording; str() says why, in one line."""
+
+
+def machine_info() -> dict:
+    return {"usable_cores": usable_cpus(), "logical_cores": os.cpu_count() or 1,
+            "cpu_model": _cpu_model(), "platform": platform.platform()}
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass  # not Linux: the platform module's answer is the best there is
+    return platform.processor() or platform.machine()
+
+
+def _open_append(path: str) -> IO[str]:
+    if path.endswith(".gz"):
+        # A gzip member per flush keeps every flushed line readable by a follower.
+        return io.TextIOWrapper(gzip.open(path, "ab"), encoding="utf-8", newline="\n",
+                                line_buffering=False)
+    return open(path, "a", encoding="utf-8", newline="\n")
+
+
+class Recorder:
+    """Writes one recording. Thread-safe: the app records samples from a worker thread."""
+
+    def __init__(self, path: str, *, machine: dict | None = None,
+                 clock=time.monotonic) -> None:
+        self.path = path
+        self.clock = clock
+        self._t0 = clock()
+        self._lock = threading.Lock()
+        self._fh = _open_append(path)
+        self._runs = 0
+        self._last_progress: list[float] = []
+        self._last_progress_t = -1.0
+        self.lines = 0
+        self._write({"type": "header", "format": FORMAT, "version": VERSION,
+                     "conc_tui": __version__, "machine": machine or machine_info(),
+                     "python": python_info()})
+
+    def now(self) -> float:
+        return round(self.clock() - self._t0, 6)
+
+    def _write(self, obj: dict) -> None:
+        line = json.dumps(obj, separators=(",", ":")) + "\n"
+        with self._lock:
+            if self._fh is None:
+                return
+            self._fh.write(line)
+            self._fh.flush()  # line by line: a follower, or a crash, sees whole lines
+            self.lines += 1
+
+    def run_started(self, config: dict) -> int:
+        """A new run begins; returns its number in the recording."""
+        run = self._runs
+        self._runs += 1
+        self._last_progress = [0.0] * int(config.get("tasks", 0))
+        self._last_progress_t = -1.0
+        self._write({"type": "run", "t": self.now(), "run": run, "config": config})
+        return run
+
+    def events(self, run: int, events: list[Event]) -> None:
+        t = self.now()
+        for ev in events:
+            self._write({"type": "event", "t": t, "run": run, "event": to_dict(ev)})
+
+    def progress(self, run: int, fractions: list[float] | None, force: bool = False) -> None:
+        """The slots that moved by PROGRESS_STEP since they were last written, at most every
+        PROGRESS_S (``force``: now, e.g. at the end of a run)."""
+        if fractions is None:
+            return
+        t = self.now()
+        if not force and t - self._last_progress_t < PROGRESS_S:
+            return
+        last = self._last_progress
+        if len(last) != len(fractions):
+            last = self._last_progress = [0.0] * len(fractions)
+        moved = {}
+        for i, f in enumerate(fractions):
+            if abs(f - last[i]) >= PROGRESS_STEP or (f >= 1.0 > last[i]):
+                moved[str(i)] = round(f, 3)
+                last[i] = f
+        self._last_progress_t = t
+        if moved:
+            self._write({"type": "progress", "t": t, "run": run, "slots": moved})
+
+    def sample(self, sample) -> None:
+        self._write({"type": "sample", "t": self.now(),
+                     "per_core": [round(v, 1) for v in sample.per_core],
+                     "parallelism_now": round(sample.parallelism_now, 4),
+                     "tree_cpu_s": round(sample.tree_cpu_s, 4), "processes": sample.processes,
+                     "threads": len(sample.threads),
+                     "runner_share": round(sample.runner_share, 4)})
+
+    def result(self, run: int, result_json: dict) -> None:
+        self._write({"type": "result", "t": self.now(), "run": run, "result": result_json})
+
+    def close(self) -> None:
+        with self._lock:
+            fh, self._fh = self._fh, None
+        if fh is not None:
+            fh.close()
+
+
+# -- reading ------------------------------------------------------------------------------
+
+@dataclass
+class RecordedRun:
+    number: int
+    config: dict
+    t0: float  # when the run began, in the recording's time
+    events: list[tuple[float, Event]] = field(default_factory=list)  # (t since run start, ev)
+    progress: list[tuple[float, dict[int, float]]] = field(default_factory=list)
+    result: dict | None = None
+
+    @property
+    def wall_s(self) -> float | None:
+        for _, ev in reversed(self.events):
+            if isinstance(ev, RunFinished):
+                return ev.wall_s
+        return None
+
+
+@dataclass
+class Recording:
+    path: str
+    header: dict
+    runs: list[RecordedRun]
+    samples: list[dict]  # each with its recording time "t"
+    truncated: str | None = None  # why the end was cut, when it was
+
+    @property
+    def machine(self) -> dict:
+        return self.header.get("machine", {})
+
+    def note(self) -> str | None:
+        return self.truncated
+
+
+def _lines(path: str) -> Iterator[tuple[int, str, bool]]:
+    """(line number, text, whether it ended with a newline)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace", newline="\n") as fh:
+            for number, line in enumerate(fh, 1):
+                yield number, line.rstrip("\n"), line.endswith("\n")
+    except FileNotFoundError:
+        raise RecordingError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise RecordingError(f"{path} is a directory") from None
+    except PermissionError:
+        raise RecordingError(f"cannot read {path}: permission denied") from None
+    except (OSError, EOFError) as exc:  # a gzip cut short, or not gzip at all
+        if isinstance(exc, gzip.BadGzipFile):
+            raise RecordingError(f"{path} is not a gzip file") from None
+        raise _Truncated(str(exc) or type(exc).__name__) from None
+
+
+class _Truncated(Exception):
+    pass
+
+
+def read_recording(path: str) -> Recording:
+    """Read a whole recording. Raises RecordingError (one line, with the line number) for a
+    file that is not a recording, an unknown version or a corrupt line; a torn last line or
+    a compressed stream cut short is a truncated recording, read up to where it ends."""
+    header = None
+    runs: dict[int, RecordedRun] = {}
+    samples: list[dict] = []
+    truncated = None
+    lines = _lines(path)
+    while True:
+        try:
+            item = next(lines)
+        except StopIteration:
+            break
+        except _Truncated as exc:
+            truncated = f"the recording ends early ({exc})"
+            break
+        number, text, whole = item
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            if not whole:  # the last line, cut while it was written
+                truncated = f"the last line ({number}) is incomplete and was left out"
+                break
+            if header is None:
+                raise RecordingError(f"{path} is not a conc-tui recording "
+                                     f"(line {number} is not JSON)") from None
+            raise RecordingError(f"{path}: line {number} is corrupt (not JSON)") from None
+        if header is None:
+            if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+                raise RecordingError(f"{path} is not a conc-tui recording")
+            if obj.get("version") != VERSION:
+                raise RecordingError(f"{path} is a recording of version {obj.get('version')}; "
+                                     f"this conc-tui reads version {VERSION}")
+            header = obj
+            continue
+        _take(path, number, obj, runs, samples)
+    if header is None:
+        raise RecordingError(f"{path} is empty: not a conc-tui recording")
+    return Recording(path, header, [runs[k] for k in sorted(runs)], samples, truncated)
+
+
+def _take(path: str, number: int, obj, runs: dict, samples: list) -> None:
+    if not isinstance(obj, dict) or "type" not in obj:
+        raise RecordingError(f"{path}: line {number} is corrupt (no type)")
+    kind, t = obj["type"], obj.get("t")
+    try:
+        if kind == "sample":
+            samples.append(obj)
+            return
+        k = int(obj["run"])
+        if kind == "run":
+            runs[k] = RecordedRun(k, dict(obj["config"]), float(t))
+            return
+        run = runs[k]
+        if kind == "event":
+            ev = from_dict(obj["event"])
+            # The runner's own time where the event has one (exact); else when it arrived.
+            at = ev.t if getattr(ev, "t", None) is not None else float(t) - run.t0
+            run.events.append((round(at, 6), ev))
+        elif kind == "progress":
+            run.progress.append((round(float(t) - run.t0, 6),
+                                 {int(i): float(f) for i, f in obj["slots"].items()}))
+        elif kind == "result":
+            run.result = obj["result"]
+        # other types: written by a newer conc-tui, not needed to replay
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise RecordingError(f"{path}: line {number} is corrupt ({kind} line)") from None
+
+
+__all__ = ["FORMAT", "VERSION", "Recorder", "Recording", "RecordedRun", "RecordingError",
+           "read_recording", "machine_info"]

@@ -1,0 +1,136 @@
+"""Replaying a recording: each recorded run becomes a run source again.
+
+``RecordedSource`` plays a recorded run's events on a ``ReplayClock`` (pause, seek, speed),
+with the progress the recording kept; the session, the controller, the app and the headless
+summary drive it like any other source, so a replay is drawn by the same code as the live
+run was.
+"""
+from __future__ import annotations
+
+import bisect
+import time
+
+from ..engine.protocol import RunFinished
+from .config import RunConfig
+from .recording import RecordedRun
+from .scripted import ScriptedSource
+from .sources import Capabilities
+
+
+class ReplayClock:
+    """Seconds of replayed time: runs at ``speed`` times real time, can pause and seek;
+    starts at ``start`` (e.g. the first run's time in the recording)."""
+
+    def __init__(self, speed: float = 1.0, clock=time.monotonic, start: float = 0.0) -> None:
+        self._clock = clock
+        self.speed = speed
+        self._base = start  # replayed seconds at the last change
+        self._since = clock()  # real time of the last change
+        self.paused = False
+
+    def __call__(self) -> float:
+        if self.paused:
+            return self._base
+        return self._base + (self._clock() - self._since) * self.speed
+
+    def _rebase(self) -> None:
+        self._base, self._since = self(), self._clock()
+
+    def set_speed(self, speed: float) -> None:
+        self._rebase()
+        self.speed = max(0.125, min(64.0, speed))
+
+    def toggle_pause(self) -> None:
+        self._rebase()
+        self.paused = not self.paused
+
+    def seek(self, seconds: float) -> None:
+        """Move by ``seconds``, either way (a source that has delivered events past the new
+        time must be started again: see ``ui.replay``)."""
+        self._rebase()
+        self._base = max(0.0, self._base + seconds)
+
+
+def config_of(run: RecordedRun) -> RunConfig:
+    """The RunConfig a recorded run was made with."""
+    fields = {k: v for k, v in run.config.items() if k in RunConfig.__dataclass_fields__}
+    fields["fail_tasks"] = tuple(fields.get("fail_tasks") or ())
+    return RunConfig(**fields)
+
+
+class RecordedSource(ScriptedSource):
+    """A recorded run as a run source: its events at their recorded times, its recorded
+    progress, its recorded machine's core count. ``clock`` None: a manual clock, as in
+    ``ScriptedSource`` (``wait`` jumps to the end: the headless summary)."""
+
+    capabilities = Capabilities(progress=True, process_tree=False)
+
+    def __init__(self, run: RecordedRun, *, cpu_count: int, clock=None) -> None:
+        script = [ev for _, ev in run.events]
+        if run.wall_s is None:
+            # Cut while the run went: end it where the recording ends, and say so, so that
+            # a replay of a truncated recording ends too.
+            last = max([t for t, _ in run.events] + [t for t, _ in run.progress] + [0.0])
+            script.append(RunFinished(status="cancelled", wall_s=round(last, 6),
+                                      error="the recording ends before this run did",
+                                      synthetic=True))
+        super().__init__(config_of(run), cpu_count=cpu_count, clock=clock, script=script)
+        self.run = run
+        self._times = [t for t, _ in run.progress]
+        self._frames = [slots for _, slots in run.progress]
+        self._shown = [0.0] * self.config.tasks  # the slots as of frame ``_cursor``
+        self._cursor = 0
+
+    def progress(self) -> list[float] | None:
+        """The recorded slots as they stood at the replayed time (time only moves forward,
+        so each recorded frame is applied once)."""
+        if not self._started:
+            return list(self._shown)
+        now = self._fin.wall_s if self._fin is not None else self._run_t()
+        upto = bisect.bisect_right(self._times, now)
+        out = self._shown
+        for slots in self._frames[self._cursor:upto]:
+            for i, f in slots.items():
+                if 0 <= i < len(out):
+                    out[i] = f
+        self._cursor = max(self._cursor, upto)
+        return list(out)
+
+
+class RecordedSampler:
+    """The recorded per-core samples, as a sampler (``sampler.Sampler``'s interface) on the
+    replay clock: the cores panel shows the recorded machine, whatever this one is."""
+
+    def __init__(self, samples: list[dict], machine: dict, clock, history: int = 60) -> None:
+        from collections import deque
+
+        self.samples = samples
+        self.clock = clock
+        self.cpu_count = int(machine.get("usable_cores") or 1)
+        width = len(samples[0]["per_core"]) if samples else int(
+            machine.get("logical_cores") or self.cpu_count)
+        self.logical_cores = width
+        self.history = [deque(maxlen=history) for _ in range(width)]
+        self.parallelism_history = deque(maxlen=history)
+        self._times = [s["t"] for s in samples]
+        self._next = 0
+
+    def watch(self, pid) -> None:
+        pass  # the figures come from the recording
+
+    def sample(self):
+        from .sampler import Sample
+
+        upto = bisect.bisect_right(self._times, self.clock())
+        for rec in self.samples[self._next:upto]:  # each recorded sample into the history once
+            for hist, value in zip(self.history, rec["per_core"]):
+                hist.append(value)
+            self.parallelism_history.append(rec.get("parallelism_now", 0.0))
+        self._next = max(self._next, upto)
+        if not upto:
+            return Sample(t=self.clock(), per_core=[0.0] * self.logical_cores)
+        rec = self.samples[upto - 1]
+        return Sample(t=rec["t"], per_core=list(rec["per_core"]),
+                      tree_cpu_s=rec.get("tree_cpu_s", 0.0),
+                      parallelism_now=rec.get("parallelism_now", 0.0),
+                      processes=rec.get("processes", 0), runner_share=rec.get("runner_share", 0.0))

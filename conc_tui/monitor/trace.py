@@ -1,0 +1,137 @@
+"""A recording as a Chrome Trace Event file, which Perfetto and chrome://tracing open.
+
+Each run is a trace "process" (named by its mode and workload); each worker of the run (a
+thread or process that ran tasks) has its own named track, and a task is an ``X`` span on
+its worker's track, with the article's "17 is done" as an instant at its end. A worker that
+ran overlapping tasks (asyncio: every coroutine on the main thread) gets one track per
+overlap level, so that no two spans on a track partly overlap. Per-core load and the run's
+busy cores are counter tracks. Track ids are small integers: Perfetto drops 64-bit ones.
+Times are microseconds since the recording began.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .recording import Recording
+from .runstate import RunState
+
+MACHINE_PID = 1  # the counters of the whole machine
+
+
+def _us(seconds: float) -> int:
+    return int(round(seconds * 1_000_000))
+
+
+def _lanes(spans: list[tuple[float, float, int]]) -> dict[int, int]:
+    """Task id -> track level within one worker, so that spans on a level never overlap:
+    each span goes on the first level whose last span ended before it starts."""
+    ends: list[float] = []
+    level_of = {}
+    for start, end, task in sorted(spans):
+        for level, last in enumerate(ends):
+            if last <= start:
+                ends[level] = end
+                break
+        else:
+            level = len(ends)
+            ends.append(end)
+        level_of[task] = level
+    return level_of
+
+
+def trace_events(rec: Recording) -> list[dict]:
+    out: list[dict] = [
+        {"ph": "M", "name": "process_name", "pid": MACHINE_PID, "tid": 0,
+         "args": {"name": f"machine · {rec.machine.get('usable_cores', '?')} cores"}},
+    ]
+    for s in rec.samples:
+        ts = _us(s["t"])
+        out.append({"ph": "C", "name": "core load %", "pid": MACHINE_PID, "tid": 0, "ts": ts,
+                    "args": {f"cpu{i}": v for i, v in enumerate(s.get("per_core", []))}})
+        out.append({"ph": "C", "name": "cores busy (run)", "pid": MACHINE_PID, "tid": 0,
+                    "ts": ts, "args": {"cores": s.get("parallelism_now", 0.0)}})
+    for run in rec.runs:
+        pid = MACHINE_PID + 1 + run.number
+        state = RunState(int(run.config.get("tasks", 0)))
+        state.apply(ev for _, ev in run.events)
+        started = state.started
+        title = (f"run {run.number}: {run.config.get('mode')} · {run.config.get('workload')}"
+                 f" · {run.config.get('tasks')} tasks")
+        out.append({"ph": "M", "name": "process_name", "pid": pid, "tid": 0,
+                    "args": {"name": title}})
+        out.append({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0,
+                    "args": {"sort_index": pid}})
+        end_of_run = state.finished.wall_s if state.finished else max(
+            [t.end_s or t.start_s or 0.0 for t in state.tasks] or [0.0])
+        by_worker: dict[int, list] = {}
+        for task in state.tasks:
+            if task.start_s is None or task.worker is None:
+                continue
+            end = task.end_s if task.end_s is not None else end_of_run
+            by_worker.setdefault(task.worker, []).append((task.start_s, end, task.id))
+        tid = 0
+        tracks: dict[tuple[int, int], int] = {}
+        for worker in sorted(by_worker):
+            levels = _lanes(by_worker[worker])
+            wpid, wtid = next(key for key, w in state.workers.items() if w == worker)
+            for level in sorted(set(levels.values())):
+                tid += 1
+                tracks[(worker, level)] = tid
+                name = f"worker {worker} · pid {wpid} thread {wtid}"
+                if level:
+                    name += f" · overlap {level}"
+                out.append({"ph": "M", "name": "thread_name", "pid": pid, "tid": tid,
+                            "args": {"name": name}})
+                out.append({"ph": "M", "name": "thread_sort_index", "pid": pid, "tid": tid,
+                            "args": {"sort_index": tid}})
+            for start, end, task_id in by_worker[worker]:
+                task = state.tasks[task_id]
+                track = tracks[(worker, levels[task_id])]
+                ts = _us(run.t0 + start)
+                out.append({"ph": "X", "name": f"task {task_id}", "cat": task.state,
+                            "pid": pid, "tid": track, "ts": ts,
+                            "dur": max(1, _us(run.t0 + end) - ts),
+                            "args": {"id": task_id, "status": task.state, "pid": task.pid,
+                                     "tid": task.tid, "cpu_s": task.cpu_s,
+                                     "error": task.error}})
+                if task.state in ("done", "failed"):
+                    label = f"{task_id} is done" if task.state == "done" else f"{task_id} failed"
+                    out.append({"ph": "i", "s": "t", "name": label, "pid": pid,
+                                "tid": track, "ts": _us(run.t0 + end)})
+        if started is not None:
+            out.append({"ph": "M", "name": "process_labels", "pid": pid, "tid": 0,
+                        "args": {"labels": f"{started.python.get('implementation', '')} "
+                                           f"{started.python.get('version', '')}"}})
+    return out
+
+
+def to_trace_json(rec: Recording) -> str:
+    """The whole trace file: events, and the runs' settings as metadata."""
+    meta = {"conc_tui": rec.header.get("conc_tui"), "machine": rec.machine,
+            "runs": [dict(run.config, number=run.number) for run in rec.runs]}
+    return json.dumps({"traceEvents": trace_events(rec), "displayTimeUnit": "ms",
+                       "otherData": meta}) + "\n"
+
+
+TASK_CSV_FIELDS = ["run", "mode", "workload", "tasks", "n", "sleep", "workers", "id", "status",
+                   "pid", "tid", "worker", "start_s", "end_s", "cpu_s", "error"]
+
+
+def tasks_csv(rec: Recording) -> str:
+    """One row per task of every run of the recording."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=TASK_CSV_FIELDS)
+    writer.writeheader()
+    for run in rec.runs:
+        state = RunState(int(run.config.get("tasks", 0)))
+        state.apply(ev for _, ev in run.events)
+        for t in state.tasks:
+            writer.writerow({"run": run.number, **{k: run.config.get(k) for k in (
+                "mode", "workload", "tasks", "n", "sleep", "workers")},
+                "id": t.id, "status": t.state, "pid": t.pid, "tid": t.tid,
+                "worker": t.worker, "start_s": t.start_s, "end_s": t.end_s,
+                "cpu_s": t.cpu_s, "error": t.error})
+    return buf.getvalue()
+
