@@ -32,11 +32,11 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         print(f"{'run':52} {'wall s':>7} {'lines':>7} {'size':>9} {'.gz size':>9}")
-        for name, argv in RUNS.items():
+        for k, (name, argv) in enumerate(RUNS.items()):
             if args.quick:
                 argv = [("200" if a == "500" else a) for a in argv]
             for suffix in ("jsonl", "jsonl.gz"):
-                path = os.path.join(tmp, f"r.{suffix}")
+                path = os.path.join(tmp, f"r{k}.{suffix}")
                 t0 = time.monotonic()
                 subprocess.run([CONC_TUI, "run", "-q", "--record", path, *argv], check=True,
                                stdout=subprocess.DEVNULL)

@@ -17,6 +17,7 @@ Shots:
   compare      after `c` (every mode, cpu workload, small sizes): the Compare tab's chart
   results      the same finished compare: the Results table (speedup vs sequential)
   cores-64     the compact grid of 64 cores (fake sampler), a pool of 32 workers mid-run
+  replay-64    `conc-tui replay` of a 64-core recording (made with the scripted source)
 
 The core charts are drawn with plotext's "hd" marker (quarter blocks) instead of braille:
 rsvg-convert lays braille glyphs out wider than a cell with the fonts installed here.
@@ -264,6 +265,51 @@ async def shot_cores64(tracker: Tracker, log: list[str], quick: bool) -> None:
                 sampler=PoolSampler(cores, "waves", prefill=120), python_info=info)
 
 
+async def shot_replay64(log: list[str], quick: bool) -> None:
+    """A replay of a 64-core recording (made here with the scripted source and sampler, on a
+    manual clock): the app draws the recorded machine's 64 cores on this 2-core one."""
+    import tempfile
+
+    from conc_tui.monitor import Controller
+    from conc_tui.monitor.recording import Recorder, read_recording
+    from conc_tui.ui.replay import ReplayApp
+
+    cores = 64
+    cfg = RunConfig(mode="process-pool", workload="cpu", tasks=256, n=1100, workers=32)
+    info = local_python()
+    clock = [0.0]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "server-64-cores.jsonl")
+        recorder = Recorder(path, clock=lambda: clock[0],
+                            machine={"usable_cores": cores, "logical_cores": cores,
+                                     "cpu_model": "a 64-core server", "platform": "Linux"})
+        ctl = Controller(
+            source_factory=lambda c: ScriptedSource(
+                c, cpu_count=cores, clock=lambda: clock[0],
+                script=lambda c2, cpu, w: script_for(c2, cpu, w, python=info)),
+            sampler=ScriptedSampler(cores, "waves", interval=1.0), recorder=recorder)
+        ctl.run(cfg)
+        while ctl.busy:
+            clock[0] += 0.1
+            ctl.poll()
+            if round(clock[0] * 10) % 10 == 0:
+                ctl.sample()
+        recorder.close()
+        recording = read_recording(path)
+        recording.path = os.path.basename(path)  # as the user would name it
+        app = ReplayApp(recording, speed=2)
+        async with app.run_test(size=SIZE) as pilot:
+            try:
+                await wait_for(pilot, "replay mid-run",
+                               lambda: app.session is not None and app.session.elapsed() >= 5.0,
+                               60)
+                await replotted(pilot)
+                save(app, "replay-64", log)
+            finally:
+                app.shutdown()
+                await pilot.pause(0.1)
+
+
 async def main_async(args) -> int:
     tracker = Tracker()
     log: list[str] = []
@@ -303,6 +349,8 @@ async def main_async(args) -> int:
         jobs.append(("compare", compare_and_results))
     if wanted("cores-64"):
         jobs.append(("cores-64", lambda: shot_cores64(tracker, log, args.quick)))
+    if wanted("replay-64"):
+        jobs.append(("replay-64", lambda: shot_replay64(log, args.quick)))
 
     t0 = time.monotonic()
     failed = []
@@ -328,7 +376,7 @@ async def main_async(args) -> int:
 
 
 def main() -> int:
-    names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64"]
+    names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64"]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shots", nargs="*", metavar="SHOT",
                     help=f"only these shots ({', '.join(names)}); default: all")

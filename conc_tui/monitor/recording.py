@@ -13,8 +13,9 @@ recording began, on the monotonic clock):
      "threads", "runner_share"}
     {"type": "result", "t", "run": 0, "result": {the JSON result of the run}}
 
-It is appended to the file itself, one line at a time, each flushed as it is written (never
-through a temporary file and a rename), so another process can follow it while it grows and
+It is written into the file itself (a file already there is replaced), one line at a time,
+each flushed as it is written (never through a temporary file and a rename), so another
+process can follow it while it grows and
 a run killed midway leaves a recording that is valid up to its last complete line. That is
 the one deliberate exception to "no half-written file". Progress is throttled (``PROGRESS_S``)
 and quantised (``PROGRESS_STEP``), so the article's 80-thread run stays well under 2 MB.
@@ -61,12 +62,13 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _open_append(path: str) -> IO[str]:
+def _open_new(path: str) -> IO[str]:
+    """A new recording at ``path`` (an older one there is replaced, as --json replaces its
+    file), written in place: a follower opens the very file that grows."""
     if path.endswith(".gz"):
-        # A gzip member per flush keeps every flushed line readable by a follower.
-        return io.TextIOWrapper(gzip.open(path, "ab"), encoding="utf-8", newline="\n",
-                                line_buffering=False)
-    return open(path, "a", encoding="utf-8", newline="\n")
+        # Each flush ends a deflate block, so whatever was flushed can be read back.
+        return io.TextIOWrapper(gzip.open(path, "wb"), encoding="utf-8", newline="\n")
+    return open(path, "w", encoding="utf-8", newline="\n")
 
 
 class Recorder:
@@ -78,7 +80,7 @@ class Recorder:
         self.clock = clock
         self._t0 = clock()
         self._lock = threading.Lock()
-        self._fh = _open_append(path)
+        self._fh = _open_new(path)
         self._runs = 0
         self._last_progress: list[float] = []
         self._last_progress_t = -1.0

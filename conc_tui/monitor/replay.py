@@ -127,8 +127,10 @@ class RecordedSampler:
                 hist.append(value)
             self.parallelism_history.append(rec.get("parallelism_now", 0.0))
         self._next = max(self._next, upto)
-        if not upto:
-            return Sample(t=self.clock(), per_core=[0.0] * self.logical_cores)
+        if not upto:  # before the first recorded sample: its CPU so far, and idle cores
+            first = self.samples[0] if self.samples else {}
+            return Sample(t=first.get("t", self.clock()), per_core=[0.0] * self.logical_cores,
+                          tree_cpu_s=first.get("tree_cpu_s", 0.0))
         rec = self.samples[upto - 1]
         return Sample(t=rec["t"], per_core=list(rec["per_core"]),
                       tree_cpu_s=rec.get("tree_cpu_s", 0.0),

@@ -50,11 +50,12 @@ class ReplayApp(ConcApp):
         return self._source(self.run_index)
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual calls ConcApp.on_mount as well (after this one): start once it has run.
         self.controls.disabled = True
         self.title = f"conc-tui · replay of {self.recording.path}"
         if self.recording.runs:
-            self._start(lambda: self.ctl.compare([config_of(r) for r in self.recording.runs]))
+            self.call_after_refresh(self._start, lambda: self.ctl.compare(
+                [config_of(r) for r in self.recording.runs]))
         if self.recording.truncated:
             self.notify(self.recording.truncated, title="truncated recording", timeout=8)
 
