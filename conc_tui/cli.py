@@ -194,6 +194,16 @@ def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
     for task in getattr(args, "fail_task", ()) or ():
         if not 0 <= task < args.tasks:
             parser.error(f"--fail-task: {task} is not a task id (0..{args.tasks - 1})")
+    # The user's own function is loaded, before anything runs, by the interpreter that will
+    # run it (a short probe process), so a bad spec is refused here with the reason.
+    from .monitor.config import ConfigError, check_workload
+
+    specs = [getattr(args, "workload", None)] + list(getattr(args, "workloads", None) or [])
+    for spec in dict.fromkeys(s for s in specs if s and ":" in s):
+        try:
+            check_workload(getattr(args, "python", None) or sys.executable, spec)
+        except ConfigError as exc:
+            parser.error(f"--workload: {exc}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .monitor import (Controller, RunConfig, RunResult, StartError, TaskDone, TaskFailed,
-                      ideal_speedup, speedup_for)
+                      TaskOutput, ideal_speedup, speedup_for)
 from .monitor.results import sequential_for, to_csv_text, to_json_text, write_atomic
 
 EXIT_FAILED = 1
@@ -95,6 +95,8 @@ def print_summary(out: Console, result: RunResult) -> None:
 def _event_line(out: Console, ev) -> None:
     if isinstance(ev, TaskDone):
         out.print(f"{ev.id} is done  [dim]pid {ev.pid} thread {ev.tid} at {ev.t:.2f} s[/]")
+    elif isinstance(ev, TaskOutput):  # what the user's function printed: never markup
+        out.print(Text(f"{ev.id} │ {ev.text}", style="dim"))
     elif isinstance(ev, TaskFailed):
         line = Text(f"{ev.id} failed: {ev.error}", style="red")  # runner text: never markup
         line.append(f"  pid {ev.pid} thread {ev.tid}", style="dim")

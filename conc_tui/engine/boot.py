@@ -1,16 +1,21 @@
-"""How the monitor starts a runner: the command line, and nothing that needs importing."""
+"""How the monitor starts engine code under an interpreter: command lines, nothing imported.
+
+The package's parent directory goes first on that interpreter's sys.path, so any
+interpreter finds ``conc_tui.engine`` without installing anything into it.
+"""
 import json
 import os
 
-BOOT = ("import sys; sys.path.insert(0, {path!r}); "
-        "from conc_tui.engine.runner import main; sys.exit(main(sys.argv[1:]))")
+_PKG_PARENT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_RUN = ("import sys; sys.path.insert(0, {path!r}); "
+        "from conc_tui.engine.{module} import main; sys.exit(main(sys.argv[1:]))")
+
+
+def module_command(python, module, args):
+    """The argv that runs ``conc_tui.engine.<module>.main(args)`` under ``python``."""
+    return [python, "-c", _RUN.format(path=_PKG_PARENT, module=module)] + list(args)
 
 
 def boot_command(python, config):
-    """The argv that starts a runner under ``python`` with ``config`` (a dict).
-
-    The package's parent directory goes first on the runner's sys.path, so any
-    interpreter finds ``conc_tui.engine`` without installing anything into it.
-    """
-    pkg_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return [python, "-c", BOOT.format(path=pkg_parent), json.dumps(config)]
+    """The argv that starts a runner under ``python`` with ``config`` (a dict)."""
+    return module_command(python, "runner", [json.dumps(config)])

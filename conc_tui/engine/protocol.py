@@ -6,6 +6,7 @@ A run is a stream of JSON objects, one per line, each with a ``kind``:
     task-started  a task began (in process/thread ``pid``/``tid``)
     task-done     a task ended well: the article's "17 is done"
     task-failed   a task raised: its error and traceback
+    task-output   a line a task printed (the user's own function)
     run-finished  once, last: how the run ended, its wall and CPU time
 
 ``t`` is seconds since the run started, on the monotonic clock that all the run's processes
@@ -79,6 +80,18 @@ class TaskFailed:
 
 
 @dataclass
+class TaskOutput:
+    """A line the task printed (the user's own function; bounded: see output.py)."""
+
+    id: int
+    pid: int
+    tid: int
+    t: float
+    text: str
+    kind = "task-output"
+
+
+@dataclass
 class RunFinished:
     status: str  # ok, failed, cancelled
     wall_s: float
@@ -104,11 +117,13 @@ class Unreadable:
     kind = "unreadable"
 
 
-Event = Union[RunStarted, TaskStarted, TaskDone, TaskFailed, RunFinished, Unreadable]
+Event = Union[RunStarted, TaskStarted, TaskDone, TaskFailed, TaskOutput, RunFinished,
+              Unreadable]
 TaskEvent = Union[TaskStarted, TaskDone, TaskFailed]
 
 KINDS: Dict[str, type] = {cls.kind: cls for cls in
-                          (RunStarted, TaskStarted, TaskDone, TaskFailed, RunFinished)}
+                          (RunStarted, TaskStarted, TaskDone, TaskFailed, TaskOutput,
+                           RunFinished)}
 
 # What each field must be, checked when a line is read (bool is not a number here).
 _NUMBER = (int, float)
@@ -175,5 +190,5 @@ def _clip(obj, limit=200):
 
 
 __all__ = ["PROTOCOL_VERSION", "RunStarted", "TaskStarted", "TaskDone", "TaskFailed",
-           "RunFinished", "Unreadable", "Event", "TaskEvent", "KINDS", "to_dict", "to_line",
+           "TaskOutput", "RunFinished", "Unreadable", "Event", "TaskEvent", "KINDS", "to_dict", "to_line",
            "from_dict", "parse_line"]

@@ -20,7 +20,7 @@ the engine only through here.
 """
 from ..engine.facts import python_info
 from ..engine.protocol import (PROTOCOL_VERSION, Event, RunFinished, RunStarted, TaskDone,
-                               TaskFailed, TaskStarted, Unreadable)
+                               TaskFailed, TaskOutput, TaskStarted, Unreadable)
 from ..engine.registry import MODE_LIST, MODES, WORKLOAD_LIST, WORKLOADS, compare_order
 from ..engine.registry import mode as mode_info
 from ..engine.registry import workload as workload_info
@@ -35,7 +35,7 @@ from .verdict import Verdict, verdict_for
 
 __all__ = [
     "python_info", "PROTOCOL_VERSION", "Event", "RunFinished", "RunStarted", "TaskDone",
-    "TaskFailed", "TaskStarted", "Unreadable",
+    "TaskFailed", "TaskOutput", "TaskStarted", "Unreadable",
     "MODE_LIST", "MODES", "WORKLOAD_LIST", "WORKLOADS", "compare_order", "mode_info",
     "workload_info",
     "ConfigError", "RunConfig", "check_python", "usable_cpus",

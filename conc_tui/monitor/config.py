@@ -11,7 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from ..engine import facts, registry
+from ..engine import boot, facts, registry
 from ..engine.facts import usable_cpus
 
 MIN_PYTHON = (3, 9)
@@ -41,8 +41,9 @@ def parse_workload(text: str) -> str:
     try:
         return registry.workload(text).name
     except KeyError:
-        raise ConfigError("workload", f"unknown workload {text!r} "
-                                      f"(choose from {', '.join(registry.WORKLOADS)})") from None
+        raise ConfigError("workload", f"unknown workload {text!r} (choose from "
+                                      f"{', '.join(registry.WORKLOADS)}, or your own "
+                                      "MODULE:FUNCTION or file.py:FUNCTION)") from None
 
 
 def _int(field_name: str, text: str | int) -> int:
@@ -106,6 +107,27 @@ PARSERS = {
 PROBE_TIMEOUT_S = 20.0
 
 
+def _run_probe(argv: list[str], what: str, timeout: float) -> str:
+    """Run a probe in its own process group; its stdout. A hang is killed, group and all,
+    and said as a time-out (ConfigError for ``what``)."""
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+    except OSError as exc:
+        raise ConfigError(what, f"{argv[0]} could not be started: {exc.strerror or exc}") from None
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass  # it ended by itself meanwhile
+        proc.communicate()
+        raise ConfigError(what, f"{argv[0]} did not answer within {timeout:g} s "
+                                "(timed out; it was stopped)") from None
+    return out
+
+
 def probe_python(path: str, timeout: float = PROBE_TIMEOUT_S) -> dict:
     """Ask an interpreter what it is, by running the engine's facts module under it.
 
@@ -117,28 +139,26 @@ def probe_python(path: str, timeout: float = PROBE_TIMEOUT_S) -> dict:
     exe = shutil.which(path) if os.sep not in path else path
     if not exe or not os.path.isfile(exe) or not os.access(exe, os.X_OK):
         raise ConfigError("python", f"interpreter not found or not executable: {path}")
-    try:
-        proc = subprocess.Popen([exe, facts.__file__], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                start_new_session=True)  # its own group, to kill whole
-    except OSError as exc:
-        raise ConfigError("python", f"{path} could not be started: {exc.strerror or exc}") from None
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        proc.communicate()
-        raise ConfigError("python", f"{path} did not answer within {timeout:g} s "
-                                    "(timed out; it was stopped)") from None
+    out = _run_probe([exe, facts.__file__], "python", timeout)
     try:
         info = json.loads(out.strip().splitlines()[-1])
         info["version_info"] = tuple(info["version_info"])
     except (ValueError, IndexError, KeyError, TypeError):
         raise ConfigError("python", f"{path} did not run as a Python interpreter") from None
     return info
+
+
+def check_workload(python: str, spec: str, timeout: float = PROBE_TIMEOUT_S) -> dict:
+    """Load the user's function the way the runner will, under the runner's interpreter,
+    before anything runs: how it will be called, or ConfigError saying why it cannot be."""
+    out = _run_probe(boot.module_command(python, "custom", [spec]), "workload", timeout)
+    try:
+        answer = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise ConfigError("workload", f"{spec}: loading it failed without saying why") from None
+    if not answer.get("ok"):
+        raise ConfigError("workload", answer.get("error") or f"{spec} cannot be run")
+    return answer
 
 
 @functools.lru_cache(maxsize=32)
@@ -178,6 +198,8 @@ class RunConfig:
                                   f"--fail-task {task} is not a task id (0..{self.tasks - 1})")
         if self.python is not None:
             check_python(self.python)
+        if registry.workload(self.workload).custom:
+            check_workload(self.python_executable, self.workload)
         return self
 
     def replace(self, **changes) -> "RunConfig":

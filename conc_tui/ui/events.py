@@ -20,7 +20,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..monitor import Event, RunFinished, RunStarted, TaskDone, TaskFailed, Unreadable
+from ..monitor import (Event, RunFinished, RunStarted, TaskDone, TaskFailed, TaskOutput,
+                       Unreadable)
 from .lines import ComponentStyles, ThemeColours, split_spaces
 
 MAX_LINES = 2000
@@ -40,6 +41,8 @@ def event_line(ev: Event) -> Line | None:
         return ((f"{ev.id} is done", "text"), (_where(ev), "dim"))
     if isinstance(ev, TaskFailed):
         return ((f"{ev.id} failed: {ev.error}", "error"), (_where(ev), "dim"))
+    if isinstance(ev, TaskOutput):  # what the user's function printed
+        return ((f"{ev.id} │ ", "dim"), (ev.text, "text"))
     if isinstance(ev, RunStarted):
         gil = ev.python.get("gil_enabled")
         gil_text = "GIL on" if gil else ("GIL off" if gil is not None else "GIL ?")

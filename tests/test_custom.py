@@ -1,0 +1,159 @@
+"""Your own code as the workload: MODULE:FUNCTION and file.py:FUNCTION, in every mode."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from conc_tui.monitor import RunConfig, Session
+from conc_tui.monitor.config import ConfigError, check_workload
+from helpers import run_cli
+
+WORK = textwrap.dedent("""
+    import time
+
+    def work(i, progress):
+        for k in range(5):
+            time.sleep(0.01)
+            progress((k + 1) / 5)
+
+    def one(myid):
+        return myid
+
+    def slow(myid, progress):
+        for k in range(20):
+            time.sleep(0.02)
+            progress((k + 1) / 20)
+
+    def loud(myid):
+        print("hello from", myid)
+        print("[red]not markup[/red]")
+
+    def raises(myid):
+        if myid == 1:
+            raise ValueError("task one is broken")
+
+    def exits(myid):
+        import sys
+        if myid == 0:
+            sys.exit(3)
+
+    def three(a, b, c):
+        pass
+
+    def none():
+        pass
+
+    def needs_kw(myid, *, colour):
+        pass
+
+    NOT_CALLABLE = 5
+""")
+
+# The article's function, exactly as the article writes it (two-space indent and all).
+ARTICLE = '''def heavy(n, myid):
+  for x in range(1, n):
+    for y in range(1, n):
+      x**y
+  print(myid, "is done")
+'''
+
+
+@pytest.fixture
+def code(tmp_path):
+    (tmp_path / "work.py").write_text(WORK)
+    (tmp_path / "article.py").write_text(ARTICLE)
+    (tmp_path / "broken.py").write_text("def f(myid):\n    return (\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("mode", ["threads", "processes", "process-pool", "asyncio"])
+def test_a_function_with_progress_runs_in_every_mode(code, mode):
+    out = run_cli("run", "--workload", "work.py:work", "--mode", mode, "--tasks", "4",
+                  "--json", "r.json", cwd=code)
+    assert out.returncode == 0, out.stderr
+    result = json.loads((code / "r.json").read_text())
+    assert [t["status"] for t in result["tasks"]] == ["done"] * 4
+    assert result["workload"] == "work.py:work"
+
+
+def test_progress_reaches_the_task_cells(code, monkeypatch):
+    monkeypatch.chdir(code)
+    session = Session(RunConfig(mode="threads", workload="work.py:slow", tasks=3)).start()
+    seen = set()
+    try:
+        while not session.done:
+            session.poll(0.02)
+            seen.update(round(f, 1) for f in session.progress() if 0 < f < 1)
+    finally:
+        session.close()
+    assert session.result().status == "ok"
+    assert seen, "progress never moved between 0 and 1"
+    assert session.progress() == [1.0, 1.0, 1.0]
+
+
+def test_the_article_heavy_runs_unchanged_and_its_prints_become_output(code):
+    out = run_cli("run", "--workload", "article.py:heavy", "--mode", "processes", "--tasks",
+                  "3", "--n", "60", cwd=code)
+    assert out.returncode == 0, out.stderr
+    for i in range(3):
+        assert f"{i} │ {i} is done" in out.stdout  # what heavy printed, as the task's output
+        assert f"\n{i} is done  pid " in "\n" + out.stdout
+
+
+def test_a_module_and_a_one_parameter_function(code):
+    out = run_cli("run", "--workload", "work:one", "--mode", "process-pool", "--tasks", "5",
+                  cwd=code)
+    assert out.returncode == 0, out.stderr
+    assert "tasks: 5 done" in out.stdout
+
+
+def test_printed_text_is_never_markup_and_never_reaches_the_event_pipe(code):
+    out = run_cli("run", "--workload", "work.py:loud", "--mode", "threads", "--tasks", "2",
+                  cwd=code)
+    assert out.returncode == 0, out.stderr
+    assert "0 │ hello from 0" in out.stdout and "[red]not markup[/red]" in out.stdout
+
+
+def test_exceptions_and_sys_exit_fail_their_task_and_the_run_goes_on(code):
+    out = run_cli("run", "--workload", "work.py:raises", "--tasks", "3", "--json", "r.json",
+                  cwd=code)
+    assert out.returncode == 1
+    tasks = json.loads((code / "r.json").read_text())["tasks"]
+    assert [t["status"] for t in tasks] == ["done", "failed", "done"]
+    assert tasks[1]["error"] == "ValueError: task one is broken"
+    out = run_cli("run", "--workload", "work.py:exits", "--mode", "process-pool", "--tasks",
+                  "3", "--json", "e.json", cwd=code)
+    tasks = json.loads((code / "e.json").read_text())["tasks"]
+    assert [t["status"] for t in tasks] == ["failed", "done", "done"]
+    assert "sys.exit(3)" in tasks[0]["error"]
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("nope.py:f", "no such file: nope.py"),
+    ("nosuchmodule:f", "no such module: nosuchmodule"),
+    ("broken.py:f", "syntax error in broken.py, line"),
+    ("work.py:missing", "has no attribute 'missing'"),
+    ("work.py:NOT_CALLABLE", "is not callable"),
+    ("work.py:three", "needs 3 arguments"),
+    ("work.py:none", "takes no argument"),
+    ("work.py:needs_kw", "keyword argument(s) colour"),
+    ("work.py:", "is MODULE:FUNCTION or path/to/file.py:FUNCTION"),
+])
+def test_a_bad_spec_is_refused_before_anything_runs(code, spec, words, monkeypatch):
+    out = run_cli("run", "--workload", spec, "--json", "r.json", cwd=code)
+    assert out.returncode == 2, out.stdout
+    assert words in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()[-1]) > 0 and "is done" not in out.stdout
+    assert not (code / "r.json").exists()
+    monkeypatch.chdir(code)
+    with pytest.raises(ConfigError, match="."):  # the app's check is the same one
+        RunConfig(workload=spec).validated()
+
+
+def test_the_check_runs_in_the_runners_interpreter(code, monkeypatch):
+    monkeypatch.chdir(code)
+    assert check_workload("python3", "work.py:work") == {"ok": True, "call": "myid",
+                                                        "progress": True}
+    assert check_workload("python3", "article.py:heavy")["call"] == "n, myid"
