@@ -238,7 +238,8 @@ class _Track:
 
 
 class _Proc:
-    __slots__ = ("pid", "alive", "tracks", "seen", "m", "cover", "life", "iv", "iv_n", "pub")
+    __slots__ = ("pid", "alive", "tracks", "seen", "m", "cover", "life", "iv", "iv_n",
+                 "iv_cover", "iv_life", "pub")
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -250,6 +251,8 @@ class _Proc:
         self.life = 0.0  # thread-seconds lived (estimate, for scaling under sampling)
         self.iv = [0.0] * 5  # this interval
         self.iv_n = 0  # threads measured this interval
+        self.iv_cover = 0.0  # thread-seconds measured this interval
+        self.iv_life = 0.0  # thread-seconds lived this interval
         self.pub: ProcessTimes | None = None
 
 
@@ -490,12 +493,6 @@ class ThreadTimeProbe:
         live = set(pids)
         total = 0
         for pid in pids:
-            proc = self._procs.get(pid)
-            if proc is not None and not proc.alive:  # the pid was reused by a new process
-                self._ended_procs.append(proc)
-                proc = None
-            if proc is None:
-                proc = self._procs[pid] = _Proc(pid)
             try:
                 tids = {int(t) for t in os.listdir(f"{self.proc}/{pid}/task") if t.isdigit()}
             except OSError as exc:
@@ -505,6 +502,12 @@ class ThreadTimeProbe:
             if not tids or self._zombie(pid):
                 live.discard(pid)  # gone, or ended and not yet reaped: it runs no more
                 continue
+            proc = self._procs.get(pid)
+            if proc is not None and not proc.alive:  # the pid was reused by a new process
+                self._ended_procs.append(proc)
+                proc = None
+            if proc is None:
+                proc = self._procs[pid] = _Proc(pid)
             total += len(tids)
             for tid in list(proc.tracks):
                 if tid not in tids:
@@ -610,6 +613,8 @@ class ThreadTimeProbe:
         tr.alive = False
         self._close_track(tr)
         tr.proc.tracks.pop(tr.tid, None)
+        if not tr.proc.tracks:
+            tr.proc.alive = False  # its last thread: the process has ended
         if tr.pub is not None:
             tr.pub = ThreadTimes(tr.pid, tr.tid, False, tr.pub.state, tr.pub.total,
                                  tr.pub.last, tr.pub.covered_s, tr.pub.updated_s)
@@ -788,6 +793,7 @@ class ThreadTimeProbe:
             for proc in self._procs.values():
                 proc.iv = [0.0] * 5
                 proc.iv_n = 0
+                proc.iv_cover = 0.0
         measured = 0
         counts = dict.fromkeys(STATES, 0)
         if not split:
@@ -820,6 +826,7 @@ class ThreadTimeProbe:
                 iv[3] += last.io_wait_s
                 iv[4] += off
                 proc.iv_n += 1
+                proc.iv_cover += tr.cur_span / 1e9
                 measured += 1
                 if tr.alive and last.state:
                     counts[last.state] += 1
@@ -849,8 +856,13 @@ class ThreadTimeProbe:
         # live count at the interval's end stands for the whole interval).
         dt_s = dt_ns / 1e9
         for proc in self._procs.values():
-            if proc.alive:
+            if proc.alive and not final:
+                proc.iv_life = len(proc.tracks) * dt_s
+                proc.life += proc.iv_life
+            elif proc.alive:
                 proc.life += len(proc.tracks) * dt_s
+            else:
+                proc.iv_life = 0.0
         self._iv_start = now
         if final:
             self._publish(now, measured, dt_s, counts, keep_live=self._pub)
@@ -867,7 +879,7 @@ class ThreadTimeProbe:
         procs_pub: dict[int, ProcessTimes] = {}  # latest holder of each pid
         processes: list[ProcessTimes] = []
         m_all, cover_all, life_all = [0.0] * 5, 0.0, 0.0
-        iv_all, live_all = [0.0] * 5, 0
+        iv_all, iv_cover, iv_life, live_all = [0.0] * 5, 0.0, 0.0, 0
         by_thread: dict[tuple[int, int], ThreadTimes] = {}
         threads: list[ThreadTimes] = list(self._ended_pub)
         if counts is None:
@@ -875,7 +887,9 @@ class ThreadTimeProbe:
         for proc in self._ended_procs + list(self._procs.values()):
             live = len(proc.tracks) if proc.alive else 0
             k = proc.life / proc.cover if self._ever_sampled and proc.cover > 0 else 1.0
-            kl = live / proc.iv_n if self._sampling and proc.iv_n else 1.0
+            # Scaled by thread-seconds (lived / measured), as the totals are.
+            sampling = self._sampling and proc.iv_cover > 0
+            kl = proc.iv_life / proc.iv_cover if sampling else 1.0
             proc.pub = ProcessTimes(proc.pid, proc.alive, proc.seen, live,
                                     Times(*proc.m).scaled(k), Times(*proc.iv).scaled(kl))
             procs_pub[proc.pid] = proc.pub
@@ -885,13 +899,15 @@ class ThreadTimeProbe:
                 iv_all[i] += proc.iv[i]
             cover_all += proc.cover
             life_all += proc.life
+            iv_cover += proc.iv_cover
+            iv_life += proc.iv_life
             live_all += live
         for tr in self._tracks.values():
             if tr.pub is not None:
                 threads.append(tr.pub)
                 by_thread[(tr.pid, tr.tid)] = tr.pub
         k_all = life_all / cover_all if self._ever_sampled and cover_all > 0 else 1.0
-        kl_all = live_all / measured if self._sampling and measured else 1.0
+        kl_all = iv_life / iv_cover if self._sampling and iv_cover > 0 else 1.0
         last = Times(*iv_all).scaled(kl_all)
         last_fraction = measured / live_all if self._sampling and live_all else 1.0
         states_now = MappingProxyType(counts)
