@@ -55,11 +55,18 @@ STATES = ("running", "core_wait", "lock_wait", "io_wait")
 #: The state of an off-CPU thread when lock and other waits cannot be told apart.
 OFF_CPU = "off_cpu"
 
-DEFAULT_HZ = 20.0
+DEFAULT_HZ = 10.0
+#: schedstat is exact whenever read, so it is read less often: this often, at every
+#: interval's end, and once more when a thread is seen to have exited.
+DEFAULT_SCHED_HZ = 5.0
+# 10 Hz is the least that splits an interval usefully (5 samples a thread in 0.5 s, and
+# the estimate is unbiased at any rate); 20 Hz doubles the cost: the read of a sleeping
+# thread's syscall file alone is ~3-4 us, so 80 threads at 20 Hz already use ~0.6%.
 DEFAULT_INTERVAL_S = 0.5
-#: Live threads read every tick; above it a rotating window of this many. At 20 Hz one
-#: thread costs ~3-4 us a tick, so 256 threads stay near 2% of a core.
-DEFAULT_MAX_THREADS = 256
+#: Live threads read every tick; above it a rotating window of this many. A thread costs
+#: ~5 us a tick with cold caches (measured on 2 cores), so at 10 Hz 128 threads, with
+#: the window's files reopened every interval, stay near 1% of a core.
+DEFAULT_MAX_THREADS = 128
 
 # futex(2) by machine (uname -m). The GIL and Python's locks sleep in futex. 32-bit ABIs
 # built with 64-bit time use futex_time64 (422); futex_waitv (449) has one number everywhere.
@@ -259,19 +266,22 @@ class _Proc:
 class ThreadTimeProbe:
     """Measures where the time of every thread of ``root_pid``'s process tree goes.
 
-    ``hz``: how often the syscall and schedstat files are read (≥10 for a usable
-    lock/io split). ``interval``: seconds per published snapshot. ``max_threads``: live
+    ``hz``: how often each thread's syscall is sampled (≥10 for a usable lock/io
+    split). ``sched_hz``: how often its schedstat is read (exact whenever read; more
+    often only loses less of a thread that ends between readings). ``interval``:
+    seconds per published snapshot. ``max_threads``: live
     threads read every tick; above it a rotating window. ``proc``: the /proc to read (a
     fake tree in tests). ``machine``: for the futex number (default: this machine's).
     ``clock``: monotonic nanoseconds (tests drive it by hand with ``tick``)."""
 
     def __init__(self, root_pid: int, hz: float = DEFAULT_HZ, *,
+                 sched_hz: float = DEFAULT_SCHED_HZ,
                  interval: float = DEFAULT_INTERVAL_S,
                  max_threads: int = DEFAULT_MAX_THREADS,
                  proc: str = "/proc", machine: str | None = None,
                  clock: Callable[[], int] = time.monotonic_ns) -> None:
-        if hz <= 0 or interval <= 0 or max_threads < 1:
-            raise ValueError("hz, interval and max_threads must be positive")
+        if hz <= 0 or sched_hz <= 0 or interval <= 0 or max_threads < 1:
+            raise ValueError("hz, sched_hz, interval and max_threads must be positive")
         self.root_pid = int(root_pid)
         self.hz = float(hz)
         self.interval = float(interval)
@@ -307,6 +317,9 @@ class ThreadTimeProbe:
         self._iv_start = 0
         # An interval ends at the first tick at least this long after it began.
         self._iv_ns = int((self.interval - 0.5 / self.hz) * 1e9)
+        self.sched_hz = min(float(sched_hz), self.hz)
+        self._sched_ns = int((1.0 / self.sched_hz - 0.5 / self.hz) * 1e9)
+        self._next_sched = 0
         self._next_discovery = 0
         self._children_ok = True  # /proc/PID/task/TID/children exists
         self._sys_procs = 0  # processes on the system, last counted
@@ -337,6 +350,8 @@ class ThreadTimeProbe:
             self._discover(now, first=True)
             self._rotate()
             self._read()  # baseline: the first reading of every thread only sets it
+            for tr in self._active:  # the samples of each interval are its own ticks'
+                tr.n_lock = tr.n_io = 0
             self._publish(now, 0)
             if background:
                 self._thread = threading.Thread(target=self._loop, name="threadtime",
@@ -373,10 +388,14 @@ class ThreadTimeProbe:
         background thread calls it ``hz`` times a second."""
         if not self._available or self._closed:
             return
-        self._read()
         now = self._clock()
-        if now - self._iv_start >= self._iv_ns:
-            self._close_interval(now)
+        closing = now - self._iv_start >= self._iv_ns
+        sched = closing or now >= self._next_sched
+        if sched:
+            self._next_sched = now + self._sched_ns
+        self._read(sched)
+        if closing:
+            self._close_interval(self._clock())
 
     @property
     def open_files(self) -> int:
@@ -552,14 +571,18 @@ class ThreadTimeProbe:
         root = self.root_pid
         if not os.path.isdir(f"{self.proc}/{root}/task"):
             return []
-        if self._children_ok and self._tree_threads <= max(64, self._sys_procs):
-            pids = self._tree_by_children()
+        budget = max(64, self._sys_procs)
+        if self._children_ok and self._tree_threads <= budget:
+            pids = self._tree_by_children(budget)
             if pids is not None:
                 return pids
         return self._tree_by_scan()
 
-    def _tree_by_children(self) -> list[int] | None:
+    def _tree_by_children(self, budget: int) -> list[int] | None:
+        """None when the children files are missing, or the tree has more threads than
+        ``budget`` (then a scan of /proc is cheaper)."""
         out, queue, seen = [], [self.root_pid], {self.root_pid}
+        reads = 0
         while queue:
             pid = queue.pop(0)
             out.append(pid)
@@ -567,6 +590,9 @@ class ThreadTimeProbe:
                 tids = os.listdir(f"{self.proc}/{pid}/task")
             except OSError:
                 continue
+            reads += len(tids)
+            if reads > budget:
+                return None
             for tid in tids:
                 try:
                     with open(f"{self.proc}/{pid}/task/{tid}/children", "rb") as f:
@@ -701,13 +727,14 @@ class ThreadTimeProbe:
 
     # ---- reading ------------------------------------------------------------------------
 
-    def _read(self) -> None:
-        """Read the window's threads once: schedstat deltas, and one syscall sample each."""
+    def _read(self, sched: bool = True) -> None:
+        """Read the window's threads once: one syscall sample each, and (``sched``) the
+        schedstat deltas since their last reading."""
         pread, clock, futex = os.pread, self._clock, self._futex
         for tr in self._active:
             if tr.fd_st < 0:
                 continue
-            sc = b""
+            zombie = False
             if tr.fd_sc >= 0:
                 try:
                     sc = pread(tr.fd_sc, 64, 0)
@@ -717,7 +744,23 @@ class ThreadTimeProbe:
                     elif exc.errno in _GONE:
                         self._ended(tr)
                         continue
-                    # EAGAIN and the like: the thread was between states; no sample
+                    sc = b""  # EAGAIN and the like: between states; no sample this time
+                # "running" = on a CPU or runnable: says nothing about off-CPU time.
+                if sc and sc[0] != 114:  # b"r"
+                    if sc.startswith(b"-1 0x0 0x0"):
+                        # No user registers left: it has exited and waits to be reaped.
+                        # Its schedstat still reads: take its last figures, then drop it.
+                        zombie = True
+                    else:
+                        sp = sc.find(b" ")
+                        if (sc[:sp] if sp > 0 else sc.strip()) in futex:
+                            tr.n_lock += 1
+                        else:
+                            tr.n_io += 1
+            # schedstat is exact whenever it is read, so it needs reading less often than
+            # the syscall is sampled; but always for a first reading.
+            if not (sched or zombie or tr.base_t is None or tr.catchup):
+                continue
             try:
                 st = pread(tr.fd_st, 64, 0)
             except OSError as exc:
@@ -754,17 +797,8 @@ class ThreadTimeProbe:
                 tr.cur_wait += d_wait
                 tr.cur_off += off
                 tr.cur_span += span
-            # "running" = on a CPU or runnable: says nothing about off-CPU time.
-            if sc and sc[0] != 114:  # b"r"
-                if sc.startswith(b"-1 0x0 0x0"):
-                    # No user registers left: it has exited and waits to be reaped.
-                    self._ended(tr)
-                    continue
-                sp = sc.find(b" ")
-                if (sc[:sp] if sp > 0 else sc.strip()) in futex:
-                    tr.n_lock += 1
-                else:
-                    tr.n_io += 1
+            if zombie:
+                self._ended(tr)
 
     def _birth(self, tr: _Track, now: int, on_cpu_or_queued: int) -> int:
         """When a thread found after start began, on our clock (from /proc stat's start
