@@ -56,9 +56,11 @@ STATES = ("running", "core_wait", "lock_wait", "io_wait")
 OFF_CPU = "off_cpu"
 
 DEFAULT_HZ = 10.0
-#: schedstat is exact whenever read, so it is read less often: this often, at every
-#: interval's end, and once more when a thread is seen to have exited.
-DEFAULT_SCHED_HZ = 5.0
+#: schedstat is exact whenever read, so it could be read less often than the syscall is
+#: sampled (at every interval's end, and once more when a thread is seen to have
+#: exited); but what a thread ran between its last reading and its end is lost, and in a
+#: threads run that ends and starts threads by the dozen that counts.
+DEFAULT_SCHED_HZ = 10.0
 # 10 Hz is the least that splits an interval usefully (5 samples a thread in 0.5 s, and
 # the estimate is unbiased at any rate); 20 Hz doubles the cost: the read of a sleeping
 # thread's syscall file alone is ~3-4 us, so 80 threads at 20 Hz already use ~0.6%.
@@ -219,7 +221,7 @@ class _Track:
         "pid", "tid", "proc", "fd_st", "fd_sc", "new", "alive", "catchup",
         "base_run", "base_wait", "base_t",
         "cur_run", "cur_wait", "cur_off", "cur_span", "n_lock", "n_io",
-        "gap_run", "gap_wait", "gap_off", "gap_span", "carry",
+        "gap_run", "gap_wait", "gap_off", "gap_span", "carry", "last_r",
         "tot", "covered", "ratio", "pub",
     )
 
@@ -233,11 +235,12 @@ class _Track:
         self.cur_run = self.cur_wait = self.cur_off = self.cur_span = 0
         self.n_lock = self.n_io = 0
         self.gap_run = self.gap_wait = self.gap_off = self.gap_span = 0
-        # schedstat lags: time on a CPU is added at scheduler ticks, and a wait for a CPU
-        # only once the CPU is had. So one reading's off-CPU time can come out negative
-        # and the next one's too large by as much: carry the deficit instead of clamping
-        # it, which would count the excess twice.
+        # schedstat adds a wait for a CPU only once the CPU is had (and time on a CPU at
+        # scheduler ticks). So while a thread waits in the run queue its wait looks like
+        # time off a CPU, and the reading after it gets the CPU comes out that much
+        # negative. What cannot be counted yet is carried: see _close_interval.
         self.carry = 0
+        self.last_r = False  # the last syscall sample said "running" (or runnable)
         self.tot = [0.0, 0.0, 0.0, 0.0, 0.0]  # running, core_wait, lock, io, off (s)
         self.covered = 0.0
         self.ratio = 0.0  # lock share of off-CPU time, from the last interval with readings
@@ -291,7 +294,8 @@ class ThreadTimeProbe:
         self._machine = (machine or platform.machine()).lower()
         futex = futex_syscalls(self._machine)
         self._futex = frozenset(str(n).encode() for n in futex) if futex else frozenset()
-        self._split = futex is not None
+        self._sc = True  # the syscall files can be read (state samples)
+        self._split = futex is not None  # ... and a futex can be told from other waits
         self._notes: list[str] = []
         if not self._split:
             self._note(f"futex syscall number unknown on {self._machine}: "
@@ -393,6 +397,7 @@ class ThreadTimeProbe:
         sched = closing or now >= self._next_sched
         if sched:
             self._next_sched = now + self._sched_ns
+        self._relist()
         self._read(sched)
         if closing:
             self._close_interval(self._clock())
@@ -481,23 +486,24 @@ class ThreadTimeProbe:
             return f"no permission to read {base}/schedstat"
         except (OSError, ValueError):
             return f"cannot read {base}/schedstat"
-        if self._split:
-            try:
-                with open(f"{base}/syscall", "rb") as f:
-                    f.read()
-            except PermissionError:
-                self._no_split("no permission to read /proc/PID/task/TID/syscall")
-            except FileNotFoundError:
-                self._no_split("no /proc/PID/task/TID/syscall (kernel without "
-                               "CONFIG_HAVE_ARCH_TRACEHOOK)")
-            except OSError:
-                pass  # the thread may be between states; reads retry every tick
+        try:
+            with open(f"{base}/syscall", "rb") as f:
+                f.read()
+        except PermissionError:
+            self._no_syscall("no permission to read /proc/PID/task/TID/syscall")
+        except FileNotFoundError:
+            self._no_syscall("no /proc/PID/task/TID/syscall (kernel without "
+                             "CONFIG_HAVE_ARCH_TRACEHOOK)")
+        except OSError:
+            pass  # the thread may be between states; reads retry every tick
         return ""
 
-    def _no_split(self, why: str) -> None:
-        if self._split:
-            self._split = False
-            self._note(why + ": lock and other waits are not told apart")
+    def _no_syscall(self, why: str) -> None:
+        if self._sc:
+            self._sc = False
+            if self._split:
+                self._split = False
+                self._note(why + ": lock and other waits are not told apart")
             for tr in self._active:
                 if tr.fd_sc >= 0:
                     os.close(tr.fd_sc)
@@ -512,12 +518,7 @@ class ThreadTimeProbe:
         live = set(pids)
         total = 0
         for pid in pids:
-            try:
-                tids = {int(t) for t in os.listdir(f"{self.proc}/{pid}/task") if t.isdigit()}
-            except OSError as exc:
-                if exc.errno in _DENIED:
-                    self._note(f"no permission to list the threads of process {pid}")
-                tids = set()  # gone (or unlistable) since the tree was read
+            tids = self._list_tids(pid)
             if not tids or self._zombie(pid):
                 live.discard(pid)  # gone, or ended and not yet reaped: it runs no more
                 continue
@@ -528,20 +529,7 @@ class ThreadTimeProbe:
             if proc is None:
                 proc = self._procs[pid] = _Proc(pid)
             total += len(tids)
-            for tid in list(proc.tracks):
-                if tid not in tids:
-                    self._ended(proc.tracks[tid])
-            for tid in tids:
-                if tid not in proc.tracks:
-                    tr = _Track(pid, tid, proc, new=not first)
-                    proc.tracks[tid] = tr
-                    proc.seen += 1
-                    self._seen += 1
-                    self._order.append(tr)
-                    old = self._tracks.get((pid, tid))
-                    if old is not None and old.pub is not None:
-                        self._ended_pub.append(old.pub)  # the tid was reused
-                    self._tracks[(pid, tid)] = tr
+            self._sync_threads(proc, tids, first)
         for proc in self._procs.values():
             if proc.alive and proc.pid not in live:
                 for tr in list(proc.tracks.values()):
@@ -553,6 +541,51 @@ class ThreadTimeProbe:
         cost = time.thread_time() - c0
         wait_s = max(self.interval, cost * 200)
         self._next_discovery = now + int(wait_s * 1e9)
+
+    def _list_tids(self, pid: int) -> set[int]:
+        try:
+            return {int(t) for t in os.listdir(f"{self.proc}/{pid}/task") if t.isdigit()}
+        except OSError as exc:
+            if exc.errno in _DENIED:
+                self._note(f"no permission to list the threads of process {pid}")
+            return set()  # gone (or unlistable) since the tree was read
+
+    def _sync_threads(self, proc: _Proc, tids: set[int], first: bool = False) -> list[_Track]:
+        """End the threads of ``proc`` missing from ``tids``; add (and return) new ones."""
+        for tid in [t for t in proc.tracks if t not in tids]:
+            self._ended(proc.tracks[tid])
+        new = []
+        for tid in tids:
+            if tid not in proc.tracks:
+                tr = _Track(proc.pid, tid, proc, new=not first)
+                proc.tracks[tid] = tr
+                proc.seen += 1
+                self._seen += 1
+                self._order.append(tr)
+                old = self._tracks.get((proc.pid, tid))
+                if old is not None and old.pub is not None:
+                    self._ended_pub.append(old.pub)  # the tid was reused
+                self._tracks[(proc.pid, tid)] = tr
+                new.append(tr)
+        return new
+
+    def _relist(self) -> None:
+        """List again the threads of each process that has more than one. Threads come and
+        go there (a threads run starts and ends dozens a second), and one that lived less
+        than an interval between two tree searches would be missed whole. Processes with
+        one thread (process workers) wait for the tree search: listing them all every
+        tick would cost more than reading them."""
+        for proc in list(self._procs.values()):
+            if not proc.alive or len(proc.tracks) < 2:
+                continue
+            tids = self._list_tids(proc.pid)
+            if not tids:
+                continue  # the tree search decides whether the process has ended
+            for tr in self._sync_threads(proc, tids):
+                # Read it from now on, if the window has room; else it waits its turn.
+                if not self._sampling and len(self._active) < self._cap \
+                        and self._open_track(tr):
+                    self._active.append(tr)
 
     def _zombie(self, pid: int) -> bool:
         try:
@@ -684,12 +717,12 @@ class ThreadTimeProbe:
         except OSError as exc:
             self._open_failed(tr, exc, "schedstat")
             return False
-        if self._split:
+        if self._sc:
             try:
                 tr.fd_sc = os.open(path + "syscall", flags)
             except OSError as exc:
                 if exc.errno in _DENIED:
-                    self._no_split("no permission to read /proc/PID/task/TID/syscall")
+                    self._no_syscall("no permission to read /proc/PID/task/TID/syscall")
                 elif exc.errno not in _GONE:
                     self._open_failed(tr, exc, "syscall")
                     return False
@@ -740,13 +773,16 @@ class ThreadTimeProbe:
                     sc = pread(tr.fd_sc, 64, 0)
                 except OSError as exc:
                     if exc.errno in _DENIED:
-                        self._no_split("no permission to read /proc/PID/task/TID/syscall")
+                        self._no_syscall("no permission to read /proc/PID/task/TID/syscall")
                     elif exc.errno in _GONE:
                         self._ended(tr)
                         continue
                     sc = b""  # EAGAIN and the like: between states; no sample this time
-                # "running" = on a CPU or runnable: says nothing about off-CPU time.
-                if sc and sc[0] != 114:  # b"r"
+                # "running" = on a CPU or runnable: says nothing about off-CPU time, but
+                # see _close_interval for what it says about schedstat's lag.
+                if sc:
+                    tr.last_r = sc[0] == 114  # b"r"
+                if sc and sc[0] != 114:
                     if sc.startswith(b"-1 0x0 0x0"):
                         # No user registers left: it has exited and waits to be reaped.
                         # Its schedstat still reads: take its last figures, then drop it.
@@ -783,6 +819,9 @@ class ThreadTimeProbe:
             d_wait = wait - tr.base_wait
             span = t - tr.base_t
             off = span - d_run - d_wait  # may be < 0: see _Track.carry
+            if zombie and off > 0:
+                # It ran to its exit; what follows is time as a zombie, not a wait.
+                off = 0
             tr.base_run, tr.base_wait, tr.base_t = run, wait, t
             if tr.catchup:
                 # Time before this window (or before the thread was found) counts in its
@@ -848,11 +887,25 @@ class ThreadTimeProbe:
                 tr.ratio = tr.n_lock / n
             r = tr.ratio if split else 0.0
             proc = tr.proc
-            if has_cur:  # the live figures of this interval
-                off = max(0, tr.cur_off) / 1e9
+            # Off-CPU time so far not counted. While the thread is runnable (its last
+            # sample, taken with this reading, said so) part of it may be a run-queue
+            # wait schedstat has not added yet: hold it all until a reading finds the
+            # thread asleep (or gone), when nothing can be pending. A deficit (the wait
+            # arrived after it was counted as off-CPU time) is carried the same way.
+            x = tr.carry + tr.cur_off + tr.gap_off
+            pending = 0
+            if x <= 0 or (tr.alive and tr.last_r and self._sc):
+                tr.carry, counted = x, 0
+                if final and x > 0:  # no later reading will settle it: most likely the
+                    tr.carry, pending = 0, x  # wait for a CPU it was in at the end
+            else:
+                tr.carry, counted = 0, x
+            if has_cur:  # the live figures of this interval, which add up to its length
+                off = min(counted, max(0, tr.cur_off)) / 1e9
                 lock = off * r if split else 0.0
-                last = Times(tr.cur_run / 1e9, tr.cur_wait / 1e9, lock,
-                             off - lock if split else 0.0, off)
+                run_s = tr.cur_run / 1e9
+                wait_s = max(tr.cur_wait / 1e9, tr.cur_span / 1e9 - run_s - off)
+                last = Times(run_s, wait_s, lock, off - lock if split else 0.0, off)
                 iv = proc.iv
                 iv[0] += last.running_s
                 iv[1] += last.core_wait_s
@@ -866,12 +919,11 @@ class ThreadTimeProbe:
                     counts[last.state] += 1
             else:
                 last = tr.pub.last if tr.pub is not None else ZERO
-            # The totals: this interval, plus time before the window, less any deficit.
-            off_ns = tr.carry + tr.cur_off + tr.gap_off
-            tr.carry = min(0, off_ns)
-            off = max(0, off_ns) / 1e9
+            # The totals: exact on-CPU and run-queue time, and the off-CPU time counted.
+            off = counted / 1e9
             lock = off * r if split else 0.0
-            add = ((tr.cur_run + tr.gap_run) / 1e9, (tr.cur_wait + tr.gap_wait) / 1e9,
+            add = ((tr.cur_run + tr.gap_run) / 1e9,
+                   (tr.cur_wait + tr.gap_wait + pending) / 1e9,
                    lock, off - lock if split else 0.0, off)
             span = (tr.cur_span + tr.gap_span) / 1e9
             tot, m = tr.tot, proc.m
