@@ -104,17 +104,20 @@ for t in threads:
     t.join()
 """)
     shares = snap.total.shares()
+    t = snap.total
     assert snap.threads_seen == 5 and snap.processes_live == 1
     assert snap.lock_split and not snap.sampled
     # One thread runs Python at a time: the others (and main, in join) wait on a futex.
     # So about one core's worth wants a CPU: running, or queued when the machine is busy.
     # (Waiters woken by the GIL's 5 ms timeout queue too, so "wants" may exceed one.)
-    wants = (snap.total.running_s + snap.total.core_wait_s) / snap.wall_s
+    wants = (t.running_s + t.core_wait_s) / snap.wall_s
     assert wants >= 0.5, wants
-    assert 0.25 <= snap.cores <= 1.5, snap.cores
-    assert shares["lock_wait"] >= 0.4, shares
-    assert shares["lock_wait"] == max(shares[s] for s in STATES), shares
-    assert shares["io_wait"] < 0.2, shares
+    assert 0.2 <= snap.cores <= 1.5, snap.cores
+    assert shares["io_wait"] < 0.1, shares
+    # On a quiet machine the lock is most of the time (~80%). On a busy one waiting for
+    # a core takes a share, but of the time not queued for a core the lock is most.
+    assert shares["lock_wait"] >= 0.25, shares
+    assert t.lock_wait_s >= 0.6 * (t.total_s - t.core_wait_s), shares
     assert snap.wall_s == pytest.approx(1.3, abs=0.4)
     assert snap.total.total_s == pytest.approx(5 * snap.wall_s, rel=0.1)
     assert sum(snap.states_now.values()) == 5
@@ -162,7 +165,7 @@ if __name__ == "__main__":
     assert snap.processes_live == n + 1, snap.processes_live
     assert len(snap.processes) == n + 1
     # Each worker gets about half a core: the other half it waits in the run queue.
-    assert 0.4 <= snap.cores <= cores + 0.2, snap.cores
+    assert 0.1 <= snap.cores <= cores + 0.2, snap.cores  # (less when the machine is busy)
     assert shares["core_wait"] >= 0.15, shares
     assert shares["lock_wait"] < 0.1, shares
     workers = [p for p in snap.processes if p.pid != child.pid]
@@ -208,6 +211,31 @@ while time.process_time() < 0.3:   # 0.3 s on a CPU, then it ends
     assert snap.threads_seen == 1
     assert snap.total.running_s >= 0.2
     assert not snap.threads[0].alive
+
+
+@real_proc
+def test_short_lived_threads_are_seen():
+    # A thread every 0.15 s, each living 0.3 s: a search of the tree every 0.5 s alone
+    # would miss about half of them.
+    snap, child, _ = watch("""
+import threading, time
+print("go", flush=True)
+threads = []
+for _ in range(10):
+    threads.append(threading.Thread(target=time.sleep, args=(0.3,)))
+    threads[-1].start()
+    time.sleep(0.15)
+for t in threads:
+    t.join()
+print("ended", flush=True)
+time.sleep(8)
+""", until="ended")
+    assert snap.threads_seen >= 9, snap.threads_seen  # main and 8 of the 10, at least
+    assert snap.threads_live == 1
+    ended = [t for t in snap.threads if not t.alive]
+    assert all(t.total.total_s > 0.1 for t in ended), ended
+    if snap.lock_split:
+        assert all(t.total.io_wait_s >= 0.8 * t.total.total_s for t in ended), ended
 
 
 @real_proc
@@ -327,6 +355,62 @@ def test_off_cpu_time_is_split_by_the_syscall_samples(tmp_path, machine):
     assert snap.total == t and snap.interval_s == pytest.approx(0.5)
     assert snap.last.running_s == pytest.approx(0.3)
     assert snap.cores == pytest.approx(0.6)
+
+
+def test_a_wait_for_a_core_is_not_taken_for_time_off_cpu(tmp_path):
+    # schedstat adds a run-queue wait only when the thread gets a CPU: until then the
+    # wait looks like time off a CPU. While samples say "running" it must not count.
+    proc = fake_proc(tmp_path, [ROOT])
+    clock = FakeClock()
+    probe = ThreadTimeProbe(ROOT, hz=20, interval=0.5, proc=str(proc), machine="x86_64",
+                            clock=clock)
+    probe.start(background=False)
+    _set(proc, ROOT, "syscall", "running\n")
+    run = wait = 0
+    for i in range(1, 21):  # two intervals
+        clock.advance(0.05)
+        run += 10_000_000  # 10 ms a tick on a CPU
+        if i in (9, 19):
+            wait += 400_000_000  # the waits for a core arrive, late
+        _set(proc, ROOT, "schedstat", f"{run} {wait} {i}\n")
+        probe.tick()
+    snap = probe.snapshot()
+    t = snap.thread(ROOT, ROOT)
+    assert t.total.running_s == pytest.approx(0.2)
+    assert t.total.core_wait_s == pytest.approx(0.8)
+    assert t.total.off_cpu_s == pytest.approx(0.0, abs=1e-9)
+    assert t.last == Times(0.1, 0.4, 0.0, 0.0, 0.0) and t.state == "core_wait"
+    # Still waiting when the probe stops: no later reading can settle it, and a thread
+    # that says "running" but is not on a CPU is waiting for one.
+    clock.advance(0.3)
+    run += 10_000_000
+    _set(proc, ROOT, "schedstat", f"{run} {wait} 21\n")
+    snap = probe.stop()
+    t = snap.thread(ROOT, ROOT)
+    assert t.total.core_wait_s == pytest.approx(1.09)
+    assert t.total.off_cpu_s == pytest.approx(0.0, abs=1e-9)
+
+
+def test_an_exited_thread_ends_without_a_zombie_wait(tmp_path):
+    proc = fake_proc(tmp_path, [ROOT, ROOT + 1])
+    clock = FakeClock()
+    probe = ThreadTimeProbe(ROOT, hz=20, interval=0.5, proc=str(proc), machine="x86_64",
+                            clock=clock)
+    probe.start(background=False)
+    clock.advance(0.05)
+    _set(proc, ROOT + 1, "schedstat", "50000000 0 1\n")
+    _set(proc, ROOT + 1, "syscall", "running\n")
+    probe.tick()
+    # It exits and waits to be reaped: no user registers left.
+    _set(proc, ROOT + 1, "syscall", "-1 0x0 0x0\n")
+    for _ in range(9):
+        clock.advance(0.05)
+        probe.tick()
+    snap = probe.stop()
+    t = snap.thread(ROOT, ROOT + 1)
+    assert not t.alive
+    assert t.total == Times(0.05, 0.0, 0.0, 0.0, 0.0)
+    assert snap.threads_live == 1 and snap.threads_seen == 2
 
 
 def test_thousands_of_threads_are_sampled_in_turn(tmp_path):

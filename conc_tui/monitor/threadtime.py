@@ -18,13 +18,19 @@ How (Linux only, no ptrace, nothing injected into the measured processes):
   so one reading says little; the probe reads it ``hz`` times a second and splits each
   interval's off-CPU time between lock_wait and io_wait in proportion to the futex and
   other readings in that interval.
+- schedstat adds a wait for a CPU only when the CPU is had, so while a thread sits in the
+  run queue its wait looks like time off a CPU. Such time is held back (not counted)
+  until a reading finds the thread asleep, when nothing can be pending any more.
 
 Cost: files are opened once per thread and re-read with ``os.pread`` (opening each time
 costs several times more). Above ``max_threads`` live threads the probe reads a rotating
 window of ``max_threads`` of them per interval and scales the sums up by the share of
 thread time it covered; the snapshot says so (``sampled``, ``sampled_fraction``). Listing
-a process's threads is itself costly at thousands of threads, so the tree is listed at
-most every interval and less often when listing takes long.
+a process's threads is itself costly at thousands of threads, so the tree is searched at
+most every interval and less often when that takes long; processes with a few threads
+are relisted every tick, so that short-lived threads are seen (one that lives less than
+a tick, 0.1 s, can still be missed, and an ending thread loses what it did after its
+last reading).
 
 Degrades instead of failing: no /proc, a kernel without schedstat, or no permission gives
 ``available=False`` and a ``reason``; a machine whose futex number is unknown, or a syscall
@@ -55,15 +61,17 @@ STATES = ("running", "core_wait", "lock_wait", "io_wait")
 #: The state of an off-CPU thread when lock and other waits cannot be told apart.
 OFF_CPU = "off_cpu"
 
+#: Syscall samples a second, per thread. 10 Hz gives 5 samples a thread per interval
+#: (the split is unbiased at any rate; more samples only make it less noisy). 20 Hz
+#: would double the cost: reading a sleeping thread's syscall file alone takes 3-4 us
+#: with cold caches, so 80 threads at 20 Hz use ~0.6% of a core before any Python.
 DEFAULT_HZ = 10.0
-#: schedstat is exact whenever read, so it could be read less often than the syscall is
-#: sampled (at every interval's end, and once more when a thread is seen to have
-#: exited); but what a thread ran between its last reading and its end is lost, and in a
-#: threads run that ends and starts threads by the dozen that counts.
+#: schedstat readings a second. It is exact whenever read, so it could be read less
+#: often (it is always read at an interval's end and when a thread is seen to exit);
+#: but what a thread did between its last reading and its end is lost, and a threads
+#: run ends threads by the dozen.
 DEFAULT_SCHED_HZ = 10.0
-# 10 Hz is the least that splits an interval usefully (5 samples a thread in 0.5 s, and
-# the estimate is unbiased at any rate); 20 Hz doubles the cost: the read of a sleeping
-# thread's syscall file alone is ~3-4 us, so 80 threads at 20 Hz already use ~0.6%.
+#: Seconds per published snapshot (the live figures are this interval's).
 DEFAULT_INTERVAL_S = 0.5
 #: Live threads read every tick; above it a rotating window of this many. A thread costs
 #: ~5 us a tick with cold caches (measured on 2 cores), so at 10 Hz 128 threads, with
@@ -248,13 +256,14 @@ class _Track:
 
 
 class _Proc:
-    __slots__ = ("pid", "alive", "tracks", "seen", "m", "cover", "life", "iv", "iv_n",
-                 "iv_cover", "iv_life", "pub")
+    __slots__ = ("pid", "alive", "tracks", "gone", "seen", "m", "cover", "life", "iv",
+                 "iv_n", "iv_cover", "iv_life", "pub")
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.alive = True
         self.tracks: dict[int, _Track] = {}  # live threads by tid
+        self.gone: set[int] = set()  # ended, but still listed (a zombie leader)
         self.seen = 0
         self.m = [0.0] * 5  # measured seconds per state, since start
         self.cover = 0.0  # thread-seconds measured
@@ -269,13 +278,13 @@ class _Proc:
 class ThreadTimeProbe:
     """Measures where the time of every thread of ``root_pid``'s process tree goes.
 
-    ``hz``: how often each thread's syscall is sampled (≥10 for a usable lock/io
-    split). ``sched_hz``: how often its schedstat is read (exact whenever read; more
-    often only loses less of a thread that ends between readings). ``interval``:
-    seconds per published snapshot. ``max_threads``: live
-    threads read every tick; above it a rotating window. ``proc``: the /proc to read (a
-    fake tree in tests). ``machine``: for the futex number (default: this machine's).
-    ``clock``: monotonic nanoseconds (tests drive it by hand with ``tick``)."""
+    ``hz``: how often each thread's syscall is sampled (≥10 for a usable lock/io split).
+    ``sched_hz``: how often its schedstat is read (≤ hz). ``interval``: seconds per
+    published snapshot. ``max_threads``: live threads read every tick; above it, a
+    rotating window of that many. ``proc``: the /proc to read (a fake tree in tests).
+    ``machine``: picks the futex number (default: this machine's). ``clock``: monotonic
+    nanoseconds (tests drive the probe by hand with ``start(background=False)`` and
+    ``tick``)."""
 
     def __init__(self, root_pid: int, hz: float = DEFAULT_HZ, *,
                  sched_hz: float = DEFAULT_SCHED_HZ,
@@ -328,6 +337,7 @@ class ThreadTimeProbe:
         self._children_ok = True  # /proc/PID/task/TID/children exists
         self._sys_procs = 0  # processes on the system, last counted
         self._tree_threads = 0
+        self._multi: list[_Proc] = []  # processes whose threads are relisted every tick
         self._clk_tck = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self._cpu_s = 0.0
         self._pub = Snapshot(available=False, reason="not started")
@@ -536,6 +546,12 @@ class ThreadTimeProbe:
                     self._ended(tr)
                 proc.alive = False
         self._tree_threads = total
+        # Relisted every tick: the root (where a threads run starts its threads) and any
+        # process with threads to come and go. Thousands of threads take milliseconds
+        # to list, so a process with more than the window's worth waits for the search.
+        self._multi = [p for p in self._procs.values() if p.alive
+                       and (len(p.tracks) >= 2 or p.pid == self.root_pid)
+                       and len(p.tracks) <= self._cap]
         # Listing thousands of threads takes milliseconds: keep it under ~0.5% of a core
         # by listing less often when it is slow (and every interval when it is cheap).
         cost = time.thread_time() - c0
@@ -554,9 +570,10 @@ class ThreadTimeProbe:
         """End the threads of ``proc`` missing from ``tids``; add (and return) new ones."""
         for tid in [t for t in proc.tracks if t not in tids]:
             self._ended(proc.tracks[tid])
+        proc.gone &= tids  # once unlisted, a tid that comes back is a new thread
         new = []
         for tid in tids:
-            if tid not in proc.tracks:
+            if tid not in proc.tracks and tid not in proc.gone:
                 tr = _Track(proc.pid, tid, proc, new=not first)
                 proc.tracks[tid] = tr
                 proc.seen += 1
@@ -570,13 +587,14 @@ class ThreadTimeProbe:
         return new
 
     def _relist(self) -> None:
-        """List again the threads of each process that has more than one. Threads come and
-        go there (a threads run starts and ends dozens a second), and one that lived less
-        than an interval between two tree searches would be missed whole. Processes with
-        one thread (process workers) wait for the tree search: listing them all every
-        tick would cost more than reading them."""
-        for proc in list(self._procs.values()):
-            if not proc.alive or len(proc.tracks) < 2:
+        """List again the threads of the root and of each process with more than one
+        (see ``_discover``). Threads come and go there (a threads run starts and ends
+        dozens a second), and one that lived less than an interval between two tree
+        searches would be missed whole. Processes with one thread (process workers) wait
+        for the tree search: listing them all every tick would cost more than reading
+        them."""
+        for proc in self._multi:
+            if not proc.alive:
                 continue
             tids = self._list_tids(proc.pid)
             if not tids:
@@ -672,6 +690,7 @@ class ThreadTimeProbe:
         tr.alive = False
         self._close_track(tr)
         tr.proc.tracks.pop(tr.tid, None)
+        tr.proc.gone.add(tr.tid)
         if not tr.proc.tracks:
             tr.proc.alive = False  # its last thread: the process has ended
         if tr.pub is not None:
@@ -880,7 +899,8 @@ class ThreadTimeProbe:
                 tr.gap_span += tr.cur_span
                 tr.cur_run = tr.cur_wait = tr.cur_off = tr.cur_span = 0
             has_cur = tr.cur_span > 0
-            if not (has_cur or tr.gap_span > 0):
+            # (A thread that ended since the last interval may still hold time back.)
+            if not (has_cur or tr.gap_span > 0 or (tr.carry > 0 and not tr.alive)):
                 continue
             n = tr.n_lock + tr.n_io
             if n:
@@ -890,8 +910,9 @@ class ThreadTimeProbe:
             # Off-CPU time so far not counted. While the thread is runnable (its last
             # sample, taken with this reading, said so) part of it may be a run-queue
             # wait schedstat has not added yet: hold it all until a reading finds the
-            # thread asleep (or gone), when nothing can be pending. A deficit (the wait
-            # arrived after it was counted as off-CPU time) is carried the same way.
+            # thread asleep, when nothing can be pending; or gone (it slept, woke, and
+            # ended: the usual end of a thread). A deficit (a wait that arrived after
+            # it was counted as off-CPU time) is carried the same way.
             x = tr.carry + tr.cur_off + tr.gap_off
             pending = 0
             if x <= 0 or (tr.alive and tr.last_r and self._sc):
