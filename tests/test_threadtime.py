@@ -16,7 +16,7 @@ import time
 import pytest
 
 from conc_tui.monitor.threadtime import (
-    OFF_CPU, STATES, Snapshot, ThreadTimeProbe, Times, futex_syscalls,
+    OFF_CPU, Snapshot, ThreadTimeProbe, Times, futex_syscalls,
 )
 
 _SELF_TASK = f"/proc/self/task/{threading.get_native_id()}"
