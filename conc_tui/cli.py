@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -96,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start the run as soon as the app is up")
     parser.add_argument("--record", metavar="FILE",
                         help="record every run of the app's session to FILE (see 'replay')")
+    # Set by 'conc-tui serve' for the app it starts in each browser tab: no terminal there.
+    parser.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", formatter_class=fmt, epilog=EPILOG,
@@ -151,6 +154,9 @@ def _add_replay_commands(sub, fmt) -> None:
     rep.add_argument("--summary", action="store_true",
                      help="print the headless summary of every run instead of opening the app")
     rep.add_argument("--json", metavar="FILE", help="with --summary: write the result(s) as JSON")
+    rep.add_argument("--follow", action="store_true",
+                     help="follow a recording another conc-tui is writing (--record), a moment "
+                          "behind, and keep showing it after it ends")
     exp = sub.add_parser("export", formatter_class=fmt,
                          help="turn a recording into a trace (Perfetto) or a CSV of tasks",
                          description="Export a recording: --trace writes Chrome Trace Event "
@@ -158,7 +164,25 @@ def _add_replay_commands(sub, fmt) -> None:
     exp.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
     exp.add_argument("--trace", metavar="OUT", help="write the trace to OUT")
     exp.add_argument("--csv", metavar="OUT", help="write one row per task to OUT")
-    _SUBPARSERS.update(replay=rep, export=exp)
+    srv = sub.add_parser("serve", formatter_class=fmt,
+                         help="the app in a browser (textual-serve): one app per tab",
+                         description="Serve the app to web browsers: each tab gets its own app "
+                                     "with the options given. Loopback only unless --public. "
+                                     "--follow FILE shows every tab the run another conc-tui "
+                                     "records into FILE, read-only.")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on (default: "
+                     "127.0.0.1, this machine only)")
+    srv.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    srv.add_argument("--public", action="store_true",
+                     help="allow a host other machines can reach: anyone who can reach the "
+                          "port can start runs (there is no login)")
+    srv.add_argument("--public-url", metavar="URL",
+                     help="the URL browsers use to reach the server, when it is not "
+                          "http://HOST:PORT (an SSH tunnel, a proxy)")
+    srv.add_argument("--follow", metavar="FILE",
+                     help="every tab follows the recording FILE (read-only)")
+    _add_size_options(srv, single=True, sub=True)
+    _SUBPARSERS.update(replay=rep, export=exp, serve=srv)
 
 
 def _speed(text: str) -> float:
@@ -218,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     headless.install_signal_handlers()
     if args.command in ("replay", "export"):
         return _replay(args, parser)
+    if args.command == "serve":
+        return _serve(args)
     record = {"record": args.record, "trace": args.trace}  # (--record: also before the command)
     if args.command == "run":
         return headless.run(_config(args), json_path=args.json, quiet=args.quiet, **record)
@@ -226,10 +252,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     return headless.compare(configs, json_path=args.json, csv_path=args.csv, **record)
 
 
+def _serve(args) -> int:
+    from .serve import ServeError, check_address, serve
+
+    try:
+        check_address(args.host, args.port, args.public)
+    except ServeError as exc:
+        _SUBPARSERS["serve"].error(str(exc))
+    if args.follow:
+        app_args = ["replay", "--follow", os.path.abspath(args.follow)]
+    else:
+        app_args = [f"--{name}={value}" for name, value in (
+            ("mode", args.mode), ("workload", args.workload), ("tasks", args.tasks),
+            ("n", args.n), ("sleep", args.sleep), ("workers", args.workers),
+            ("python", args.python), ("nice", args.nice)) if value is not None]
+        if getattr(args, "record", None):
+            app_args.append(f"--record={os.path.abspath(args.record)}")
+    return serve(args.host, args.port, public=args.public, public_url=args.public_url,
+                 app_args=app_args)
+
+
+def _needs_terminal(args, what: str, instead: str) -> bool:
+    """Say so and return True when the app cannot start here (no terminal); an app
+    started by 'conc-tui serve' has none and needs none."""
+    if args.served or (sys.stdout.isatty() and sys.stdin.isatty()):
+        if args.served:
+            from .serve import die_with_parent
+
+            die_with_parent()
+        return False
+    sys.stderr.write(f"conc-tui: {what} needs a terminal; {instead}\n")
+    return True
+
+
 def _replay(args, parser) -> int:
     """``replay`` and ``export``: a recording that cannot be read is bad input (exit 2)."""
     from .monitor.recording import RecordingError, read_recording
 
+    if args.command == "replay" and args.follow:
+        if _needs_terminal(args, "following a recording", "'conc-tui serve --follow FILE' "
+                                                            "shows it in a browser"):
+            return EXIT_USAGE
+        from .ui.replay import run_follow
+
+        try:
+            return run_follow(args.file)
+        except RecordingError as exc:
+            _SUBPARSERS["replay"].error(str(exc))
     try:
         rec = read_recording(args.file)
     except RecordingError as exc:
@@ -242,9 +311,8 @@ def _replay(args, parser) -> int:
         return headless.export(rec, trace_path=args.trace, csv_path=args.csv)
     if args.summary or args.json:
         return headless.replay_summary(rec, json_path=args.json)
-    if not (sys.stdout.isatty() and sys.stdin.isatty()):
-        sys.stderr.write("conc-tui: replaying in the app needs a terminal; "
-                         "'conc-tui replay FILE --summary' prints it instead\n")
+    if _needs_terminal(args, "replaying in the app",
+                       "'conc-tui replay FILE --summary' prints it instead"):
         return EXIT_USAGE
     from .ui.replay import run_replay
 
@@ -252,9 +320,8 @@ def _replay(args, parser) -> int:
 
 
 def _app(args) -> int:
-    if not (sys.stdout.isatty() and sys.stdin.isatty()):
-        sys.stderr.write("conc-tui: the live app needs a terminal; for a headless run use "
-                         "'conc-tui run' (see 'conc-tui run --help')\n")
+    if _needs_terminal(args, "the live app",
+                       "for a headless run use 'conc-tui run' (see 'conc-tui run --help')"):
         return EXIT_USAGE
     from .ui import run_app
 

@@ -18,6 +18,7 @@ Shots:
   results      the same finished compare: the Results table (speedup vs sequential)
   cores-64     the compact grid of 64 cores (fake sampler), a pool of 32 workers mid-run
   replay-64    `conc-tui replay` of a 64-core recording (made with the scripted source)
+  browser      `conc-tui serve` in headless Chromium, the threads run going (PNG only)
 
 The core charts are drawn with plotext's "hd" marker (quarter blocks) instead of braille:
 rsvg-convert lays braille glyphs out wider than a cell with the fonts installed here.
@@ -30,6 +31,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -310,6 +312,47 @@ async def shot_replay64(log: list[str], quick: bool) -> None:
                 await pilot.pause(0.1)
 
 
+def shot_browser(log: list[str], quick: bool) -> None:
+    """``conc-tui serve`` in headless Chromium (Debian's chromium, driven by playwright),
+    mid-run of the article's threads experiment."""
+    import socket
+
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "conc_tui", "serve", "--port", str(port),
+                               "--tasks", "40", "--n", "300" if quick else "400"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            for _ in range(100):
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    break
+                except Exception:  # not listening yet
+                    time.sleep(0.2)
+            page.wait_for_selector("body.-first-byte", timeout=30_000)
+            time.sleep(2.0)
+            page.click(".textual-terminal")
+            page.keyboard.press("r")
+            time.sleep(5.0)
+            page.screenshot(path=os.path.join(HERE, "browser.png"))
+            log.append("browser: screenshots/browser.png")
+            page.close()
+            browser.close()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(10)
+
+
 async def main_async(args) -> int:
     tracker = Tracker()
     log: list[str] = []
@@ -351,6 +394,12 @@ async def main_async(args) -> int:
         jobs.append(("cores-64", lambda: shot_cores64(tracker, log, args.quick)))
     if wanted("replay-64"):
         jobs.append(("replay-64", lambda: shot_replay64(log, args.quick)))
+    if wanted("browser"):
+        async def browser_job() -> None:
+            wait_quiet("browser", log)
+            await asyncio.get_running_loop().run_in_executor(None, shot_browser, log,
+                                                             args.quick)
+        jobs.append(("browser", browser_job))
 
     t0 = time.monotonic()
     failed = []
@@ -376,7 +425,8 @@ async def main_async(args) -> int:
 
 
 def main() -> int:
-    names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64"]
+    names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64",
+             "browser"]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shots", nargs="*", metavar="SHOT",
                     help=f"only these shots ({', '.join(names)}); default: all")

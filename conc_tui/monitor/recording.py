@@ -211,48 +211,66 @@ class _Truncated(Exception):
     pass
 
 
-def read_recording(path: str) -> Recording:
-    """Read a whole recording. Raises RecordingError (one line, with the line number) for a
-    file that is not a recording, an unknown version or a corrupt line; a torn last line or
-    a compressed stream cut short is a truncated recording, read up to where it ends."""
-    header = None
-    runs: dict[int, RecordedRun] = {}
-    samples: list[dict] = []
-    truncated = None
-    lines = _lines(path)
-    while True:
-        try:
-            item = next(lines)
-        except StopIteration:
-            break
-        except _Truncated as exc:
-            truncated = f"the recording ends early ({exc})"
-            break
-        number, text, whole = item
+class RecordingReader:
+    """Reads a recording line by line: all at once (``read_recording``), or as it grows
+    (``follow.Follower``). Raises RecordingError for what is not a recording."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.header: dict | None = None
+        self.runs: dict[int, RecordedRun] = {}
+        self.samples: list[dict] = []
+        self.truncated: str | None = None
+
+    def feed(self, number: int, text: str, whole: bool = True) -> bool:
+        """Take line ``number``; False when it is a torn last line (the reading stops)."""
         if not text.strip():
-            continue
+            return True
         try:
             obj = json.loads(text)
         except ValueError:
             if not whole:  # the last line, cut while it was written
-                truncated = f"the last line ({number}) is incomplete and was left out"
-                break
-            if header is None:
-                raise RecordingError(f"{path} is not a conc-tui recording "
+                self.truncated = f"the last line ({number}) is incomplete and was left out"
+                return False
+            if self.header is None:
+                raise RecordingError(f"{self.path} is not a conc-tui recording "
                                      f"(line {number} is not JSON)") from None
-            raise RecordingError(f"{path}: line {number} is corrupt (not JSON)") from None
-        if header is None:
+            raise RecordingError(f"{self.path}: line {number} is corrupt (not JSON)") from None
+        if self.header is None:
             if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-                raise RecordingError(f"{path} is not a conc-tui recording")
+                raise RecordingError(f"{self.path} is not a conc-tui recording")
             if obj.get("version") != VERSION:
-                raise RecordingError(f"{path} is a recording of version {obj.get('version')}; "
-                                     f"this conc-tui reads version {VERSION}")
-            header = obj
-            continue
-        _take(path, number, obj, runs, samples)
-    if header is None:
-        raise RecordingError(f"{path} is empty: not a conc-tui recording")
-    return Recording(path, header, [runs[k] for k in sorted(runs)], samples, truncated)
+                raise RecordingError(f"{self.path} is a recording of version "
+                                     f"{obj.get('version')}; this conc-tui reads version {VERSION}")
+            self.header = obj
+            return True
+        _take(self.path, number, obj, self.runs, self.samples)
+        return True
+
+    def recording(self) -> Recording:
+        if self.header is None:
+            raise RecordingError(f"{self.path} is empty: not a conc-tui recording")
+        return Recording(self.path, self.header, [self.runs[k] for k in sorted(self.runs)],
+                         self.samples, self.truncated)
+
+
+def read_recording(path: str) -> Recording:
+    """Read a whole recording. Raises RecordingError (one line, with the line number) for a
+    file that is not a recording, an unknown version or a corrupt line; a torn last line or
+    a compressed stream cut short is a truncated recording, read up to where it ends."""
+    reader = RecordingReader(path)
+    lines = _lines(path)
+    while True:
+        try:
+            number, text, whole = next(lines)
+        except StopIteration:
+            break
+        except _Truncated as exc:
+            reader.truncated = f"the recording ends early ({exc})"
+            break
+        if not reader.feed(number, text, whole):
+            break
+    return reader.recording()
 
 
 def _take(path: str, number: int, obj, runs: dict, samples: list) -> None:
@@ -284,4 +302,4 @@ def _take(path: str, number: int, obj, runs: dict, samples: list) -> None:
 
 
 __all__ = ["FORMAT", "VERSION", "Recorder", "Recording", "RecordedRun", "RecordingError",
-           "read_recording", "machine_info"]
+           "RecordingReader", "read_recording", "machine_info"]

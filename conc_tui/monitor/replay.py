@@ -112,7 +112,7 @@ class RecordedSampler:
         self.logical_cores = width
         self.history = [deque(maxlen=history) for _ in range(width)]
         self.parallelism_history = deque(maxlen=history)
-        self._times = [s["t"] for s in samples]
+        self._times: list[float] = []  # of the samples seen so far (a followed list grows)
         self._next = 0
 
     def watch(self, pid) -> None:
@@ -121,6 +121,7 @@ class RecordedSampler:
     def sample(self):
         from .sampler import Sample
 
+        self._times.extend(s["t"] for s in self.samples[len(self._times):])
         upto = bisect.bisect_right(self._times, self.clock())
         for rec in self.samples[self._next:upto]:  # each recorded sample into the history once
             for hist, value in zip(self.history, rec["per_core"]):

@@ -1,16 +1,19 @@
 """The app, driven by a recording: every panel shows what it showed live.
 
-Each recorded run is a ``RecordedSource`` on one ``ReplayClock``; a recording of several
-runs (a compare) is replayed as a compare, so the results table and the compare chart fill
-as they did. The cores panel draws the recorded samples, on the recorded machine's cores.
-Keys: space pauses, ←/→ seek 5 s, +/- change the speed; running, comparing and the controls
-are off, with a note that this is a replay.
+``ReplayApp`` replays a finished recording: each recorded run is a ``RecordedSource`` on one
+``ReplayClock``, and a recording of several runs (a compare) is replayed as a compare, so the
+results table and the compare chart fill as they did. Keys: space pauses, ←/→ seek 5 s, +/-
+change the speed. ``FollowApp`` follows a recording that another conc-tui is writing, a
+moment behind, and keeps showing it after it ends. In both, the cores panel draws the
+recorded samples on the recorded machine's cores, and running, comparing and the controls
+are off, with a note that says why.
 """
 from __future__ import annotations
 
 from textual.binding import Binding
 
 from ..monitor import RunConfig, StartError
+from ..monitor.follow import FollowedSource, Follower
 from ..monitor.recording import Recording
 from ..monitor.replay import RecordedSampler, RecordedSource, ReplayClock, config_of
 from .app import ConcApp
@@ -18,7 +21,48 @@ from .app import ConcApp
 SEEK_S = 5.0
 
 
-class ReplayApp(ConcApp):
+def _first_python(recording: Recording) -> dict | None:
+    return next((ev.python for run in recording.runs for _, ev in run.events
+                 if ev.kind == "run-started"), recording.header.get("python"))
+
+
+class _ReadOnly(ConcApp):
+    """The app showing runs it did not start: the keys that would start one say why not."""
+
+    what = "a replay"
+
+    def on_mount(self) -> None:
+        # Textual calls ConcApp.on_mount as well, after this one.
+        self.controls.disabled = True
+
+    def _note(self, what: str = "") -> None:
+        self.status.show(self.describe() + what)
+
+    def describe(self) -> str:
+        return ""
+
+    def _started(self) -> None:
+        super()._started()
+        self._note()
+
+    def _refuse(self) -> None:
+        self._note(f" · this is {self.what}: running and the controls are off")
+        self.bell()
+
+    def action_run(self) -> None:
+        self._refuse()
+
+    def action_compare(self) -> None:
+        self._refuse()
+
+    def action_mode(self, index: int) -> None:
+        self._refuse()
+
+    def action_cycle_workload(self) -> None:
+        self._refuse()
+
+
+class ReplayApp(_ReadOnly):
     BINDINGS = [
         Binding("space", "pause", "Pause"),
         Binding("left", "seek(-5)", "−5 s"),
@@ -34,10 +78,9 @@ class ReplayApp(ConcApp):
         self.clock_ = ReplayClock(speed, start=start)
         self.cores_ = int(recording.machine.get("usable_cores") or 1)
         self.run_index = -1  # which recorded run plays now
-        python = next((ev.python for run in runs for _, ev in run.events
-                       if ev.kind == "run-started"), recording.header.get("python"))
         super().__init__(config_of(runs[0]) if runs else RunConfig(),
-                         source_factory=self._next_source, live=live, python_info=python,
+                         source_factory=self._next_source, live=live,
+                         python_info=_first_python(recording),
                          sampler=RecordedSampler(recording.samples, recording.machine,
                                                  self.clock_))
 
@@ -50,8 +93,7 @@ class ReplayApp(ConcApp):
         return self._source(self.run_index)
 
     def on_mount(self) -> None:
-        # Textual calls ConcApp.on_mount as well (after this one): start once it has run.
-        self.controls.disabled = True
+        # Textual calls the base classes' on_mount as well (after this one): start after.
         self.title = f"conc-tui · replay of {self.recording.path}"
         if self.recording.runs:
             self.call_after_refresh(self._start, lambda: self.ctl.compare(
@@ -59,32 +101,10 @@ class ReplayApp(ConcApp):
         if self.recording.truncated:
             self.notify(self.recording.truncated, title="truncated recording", timeout=8)
 
-    def _note(self, what: str = "") -> None:
+    def describe(self) -> str:
         state = "paused" if self.clock_.paused else f"{self.clock_.speed:g}×"
-        self.status.show(f"replay of {self.recording.path} · {state}{what} — space pauses, "
-                         f"←/→ seek {SEEK_S:g} s, +/- speed")
-
-    def _started(self) -> None:
-        super()._started()
-        self._note()
-
-    # -- what a replay does not do ------------------------------------------------------------
-
-    def _refuse(self) -> None:
-        self._note(" · this is a replay: running and the controls are off")
-        self.bell()
-
-    def action_run(self) -> None:
-        self._refuse()
-
-    def action_compare(self) -> None:
-        self._refuse()
-
-    def action_mode(self, index: int) -> None:
-        self._refuse()
-
-    def action_cycle_workload(self) -> None:
-        self._refuse()
+        return (f"replay of {self.recording.path} · {state} — space pauses, "
+                f"←/→ seek {SEEK_S:g} s, +/- speed")
 
     # -- replay keys ----------------------------------------------------------------------------
 
@@ -113,6 +133,67 @@ class ReplayApp(ConcApp):
             return
         source.advance(target)
         self._started()
+
+
+class FollowApp(_ReadOnly):
+    """Follows the recording a ``Follower`` reads: each run as it is recorded (the runs
+    already recorded are played at once), then keeps showing the last."""
+
+    what = "a followed run"
+    POLL_S = 0.25
+
+    def __init__(self, follower: Follower, *, live: bool = True) -> None:
+        self.follower = follower
+        self.latest = 0.0  # the newest time read from the recording
+        recording = follower.recording()
+        self.cores_ = int(recording.machine.get("usable_cores") or 1)
+        self.run_index = -1
+        super().__init__(RunConfig(), source_factory=self._next_source, live=live,
+                         python_info=_first_python(recording),
+                         sampler=RecordedSampler(follower.reader.samples, recording.machine,
+                                                 lambda: self.latest))
+
+    def _next_source(self, config: RunConfig) -> FollowedSource:
+        return FollowedSource(self.follower, self.run_index, cpu_count=self.cores_)
+
+    def on_mount(self) -> None:
+        self.title = f"conc-tui · following {self.follower.path}"
+        self.set_interval(self.POLL_S, self.follow_tick, name="follow")
+        self.call_after_refresh(self.follow_tick)
+
+    def describe(self) -> str:
+        runs = len(self.follower.reader.runs)
+        return (f"following {self.follower.path} · {runs} run{'s' * (runs != 1)} so far — "
+                "read-only, a moment behind the run")
+
+    def follow_tick(self) -> None:
+        """Read what was added; start showing the next run once the last one has ended."""
+        reader = self.follower.reader
+        self.follower.poll()
+        times = [run.t0 + (run.events[-1][0] if run.events else 0.0)
+                 for run in reader.runs.values()] + [s["t"] for s in reader.samples[-1:]]
+        self.latest = max([self.latest] + times)
+        if not self.ctl.busy and self.run_index + 1 in reader.runs:
+            self.run_index += 1
+            config = config_of(reader.runs[self.run_index])
+            self._start(lambda: self.ctl.run(config))
+        elif self.run_index < 0:
+            self._note()  # nothing recorded yet: say what it waits for
+
+
+def run_follow(path: str, wait_s: float = 30.0) -> int:
+    """Follow the recording at ``path`` in the app on this terminal (waiting up to
+    ``wait_s`` for it to appear); returns the exit status."""
+    from ..monitor.follow import open_follower
+
+    follower = open_follower(path, wait_s)
+    app = FollowApp(follower)
+    try:
+        app.run()
+    finally:
+        app.shutdown()
+        follower.close()
+    return int(app.return_code or 0)
 
 
 def run_replay(recording: Recording, speed: float = 1.0) -> int:
