@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from ..engine.protocol import Event, RunFinished, RunStarted
-from .recording import Recording, RecordingError, RecordingReader
+from .recording import Recording, RecordingError, RecordingReader, open_for_reading
 from .replay import config_of
 from .sources import Capabilities
 
@@ -24,14 +24,7 @@ class Follower:
         if path.endswith(".gz"):
             raise RecordingError("a compressed recording cannot be followed while it is "
                                  "written; record to a .jsonl file to follow it")
-        try:
-            self._fh = open(path, "rb")
-        except FileNotFoundError:
-            raise RecordingError(f"no such file: {path}") from None
-        except IsADirectoryError:
-            raise RecordingError(f"{path} is a directory") from None
-        except PermissionError:
-            raise RecordingError(f"cannot read {path}: permission denied") from None
+        self._fh = open_for_reading(path, binary=True)
         self.path = path
         self.reader = RecordingReader(path)
         self._partial = b""

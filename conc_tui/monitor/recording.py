@@ -188,19 +188,29 @@ class Recording:
         return self.truncated
 
 
-def _lines(path: str) -> Iterator[tuple[int, str, bool]]:
-    """(line number, text, whether it ended with a newline)."""
-    opener = gzip.open if path.endswith(".gz") else open
+def open_for_reading(path: str, binary: bool = False) -> IO:
+    """The recording file, open; RecordingError saying why it cannot be."""
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace", newline="\n") as fh:
-            for number, line in enumerate(fh, 1):
-                yield number, line.rstrip("\n"), line.endswith("\n")
+        if binary:
+            return open(path, "rb")
+        opener = gzip.open if path.endswith(".gz") else open
+        return opener(path, "rt", encoding="utf-8", errors="replace", newline="\n")
     except FileNotFoundError:
         raise RecordingError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise RecordingError(f"{path} is a directory") from None
     except PermissionError:
         raise RecordingError(f"cannot read {path}: permission denied") from None
+
+
+def _lines(path: str) -> Iterator[tuple[int, str, bool]]:
+    """(line number, text, whether it ended with a newline)."""
+    try:
+        with open_for_reading(path) as fh:
+            for number, line in enumerate(fh, 1):
+                yield number, line.rstrip("\n"), line.endswith("\n")
+    except IsADirectoryError:  # opening a directory can succeed; reading it cannot
+        raise RecordingError(f"{path} is a directory") from None
     except (OSError, EOFError) as exc:  # a gzip cut short, or not gzip at all
         if isinstance(exc, gzip.BadGzipFile):
             raise RecordingError(f"{path} is not a gzip file") from None
