@@ -76,6 +76,11 @@ def _add_size_options(p: argparse.ArgumentParser, *, single: bool, sub: bool = F
     p.add_argument("--python", type=_python, default=default(None), metavar="PATH",
                    help="run the work under another interpreter, CPython 3.9+ "
                         "(e.g. a free-threaded python3.13t); default: this one")
+    p.add_argument("--threads-per-worker", type=_arg("threads_per_worker"), default=default(1),
+                   metavar="N", help="dask: threads in each worker process (default: 1)")
+    p.add_argument("--scheduler", default=default(None), metavar="tcp://HOST:PORT",
+                   help="dask: the scheduler of a running cluster (default: a LocalCluster "
+                        "of --workers processes on this machine)")
     p.add_argument("--nice", type=_arg("nice"), default=default(19), metavar="N",
                    help="scheduling niceness of the work, 0-19, so the screen stays fluid "
                         "(default: 19; 0 to run at normal priority)")
@@ -119,8 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Run each mode in turn for each workload and print one "
                                      "table: wall, CPU, parallelism, speedup against "
                                      "sequential, and the ideal speedup on this machine.")
-    cmp.add_argument("--modes", nargs="+", type=_arg("mode"), default=list(MODES), metavar="M",
-                     help="modes to run (default: all six)")
+    cmp.add_argument("--modes", nargs="+", type=_arg("mode"), default=None, metavar="M",
+                     help="modes to run (default: every mode that can run here)")
     cmp.add_argument("--workloads", nargs="+", type=_arg("workload"), default=["cpu", "io"],
                      metavar="W", help="workloads to run (default: cpu io)")
     _add_size_options(cmp, single=False, sub=True)
@@ -202,6 +207,7 @@ def _config(args, mode: str | None = None, workload: str | None = None):
         mode=mode or args.mode, workload=workload or args.workload, tasks=args.tasks,
         n=args.n, sleep=args.sleep, workers=args.workers, python=args.python, nice=args.nice,
         fail_tasks=tuple(getattr(args, "fail_task", ()) or ()),
+        threads_per_worker=args.threads_per_worker, scheduler=args.scheduler,
     )
 
 
@@ -222,6 +228,21 @@ def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
     # run it (a short probe process), so a bad spec is refused here with the reason.
     from .monitor.config import ConfigError, check_workload
 
+    from .monitor.config import check_mode_available, check_scheduler, mode_available
+
+    if args.command == "compare" and args.modes is None:
+        args.modes = [m for m in MODES if mode_available(m)]
+    for mode in [getattr(args, "mode", None)] + list(getattr(args, "modes", None) or []):
+        try:
+            if mode and (args.command != "serve"):
+                check_mode_available(mode)
+        except ConfigError as exc:
+            parser.error(f"--mode: {exc}")
+    if getattr(args, "scheduler", None):
+        try:
+            check_scheduler(args.scheduler)
+        except ConfigError as exc:
+            parser.error(f"--scheduler: {exc}")
     specs = [getattr(args, "workload", None)] + list(getattr(args, "workloads", None) or [])
     for spec in dict.fromkeys(s for s in specs if s and ":" in s):
         try:

@@ -151,6 +151,8 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
             elif not quiet:
                 for ev in step.events:
                     _event_line(out, ev)
+                for text in step.notes:  # a task restarted elsewhere, an unreadable line
+                    out.print(Text(f"note: {text}", style="yellow"))
     except (KeyboardInterrupt, Interrupted) as exc:
         code = _interrupt_code(exc)
         _stop_quietly(ctl)

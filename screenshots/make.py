@@ -18,6 +18,7 @@ Shots:
   results      the same finished compare: the Results table (speedup vs sequential)
   cores-64     the compact grid of 64 cores (fake sampler), a pool of 32 workers mid-run
   replay-64    `conc-tui replay` of a 64-core recording (made with the scripted source)
+  dask-cluster the dask mode on a scheduler and two workers started apart (--scheduler)
   browser      `conc-tui serve` in headless Chromium, the threads run going (PNG only)
 
 The core charts are drawn with plotext's "hd" marker (quarter blocks) instead of braille:
@@ -312,6 +313,46 @@ async def shot_replay64(log: list[str], quick: bool) -> None:
                 await pilot.pause(0.1)
 
 
+async def shot_dask(tracker: Tracker, log: list[str], quick: bool) -> None:
+    """The dask mode against a cluster started apart from conc-tui: ``dask scheduler`` and
+    two ``dask worker`` processes on this machine, reached with --scheduler."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cluster = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                                 "--host", "127.0.0.1", "--port", str(port),
+                                 "--no-dashboard"], **quiet)]
+    try:
+        time.sleep(3)
+        cluster += [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker",
+                                      address, "--nthreads", "1", "--no-dashboard"], **quiet)
+                    for _ in range(2)]
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        cfg = RunConfig(mode="dask", workload="cpu", tasks=24, n=300 if quick else 450,
+                        workers=2, scheduler=address)
+
+        async def moment(pilot):
+            app = pilot.app
+            await wait_for(pilot, "dask mid-run",
+                           lambda: app.session is not None and app.session.counts["done"] >= 8,
+                           120)
+            await replotted(pilot)
+
+        await shoot("dask-cluster", cfg, moment, tracker, log, lead_in=2.0)
+    finally:
+        for p in cluster:
+            p.terminate()
+        for p in cluster:
+            p.wait(15)
+
+
 def shot_browser(log: list[str], quick: bool) -> None:
     """``conc-tui serve`` in headless Chromium (Debian's chromium, driven by playwright),
     mid-run of the article's threads experiment."""
@@ -394,6 +435,8 @@ async def main_async(args) -> int:
         jobs.append(("cores-64", lambda: shot_cores64(tracker, log, args.quick)))
     if wanted("replay-64"):
         jobs.append(("replay-64", lambda: shot_replay64(log, args.quick)))
+    if wanted("dask-cluster"):
+        jobs.append(("dask-cluster", lambda: shot_dask(tracker, log, args.quick)))
     if wanted("browser"):
         async def browser_job() -> None:
             wait_quiet("browser", log)
@@ -426,7 +469,7 @@ async def main_async(args) -> int:
 
 def main() -> int:
     names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64",
-             "browser"]
+             "dask-cluster", "browser"]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shots", nargs="*", metavar="SHOT",
                     help=f"only these shots ({', '.join(names)}); default: all")

@@ -82,8 +82,10 @@ async def test_every_bar_row_starts_with_its_mode_in_results_order(size):
         # the names are one column, and the bars start at the same column
         starts = {min(line.index(ch) for ch in BAR_GLYPHS if ch in line) for line in rows}
         assert len(starts) == 1
-        # a line above the bars says what they measure
-        assert "wall" in lines[0] and not bar_of(lines[0])
+        # a line above the bars says what they measure, when there is a row for it (the
+        # bars come first: with more modes than rows, the chart scrolls without it)
+        if chart.size.height > len(rows):
+            assert "wall" in lines[0] and not bar_of(lines[0])
 
 
 async def test_the_run_set_is_named_and_the_ideal_is_drawn_in_its_own_style():

@@ -281,7 +281,7 @@ def test_fake_session_events(mode, workload):
     tids = {t.tid for t in s.tasks}
     if mode == "processes":
         assert len(pids) == 12 and runner not in pids
-    elif mode == "process-pool":
+    elif mode_info(mode).in_processes:  # a pool of processes (process-pool, dask)
         assert 1 < len(pids) <= s.workers and runner not in pids
     else:
         assert pids == {runner}

@@ -54,6 +54,8 @@ class TaskStarted:
     pid: int
     tid: int  # native thread id
     t: float
+    #: Where it runs when that is not this machine's runner: a Dask worker ("name on host").
+    where: Optional[str] = None
     kind = "task-started"
 
 

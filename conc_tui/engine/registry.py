@@ -29,6 +29,12 @@ class Mode:
     entry: str
     #: The oldest interpreter that can run the mode, as (major, minor).
     min_python: Tuple[int, int] = (3, 9)
+    #: What runs the plan: "runner" (engine/runner.py, under --python, standard library
+    #: only) or "dask-host" (monitor/dask_host.py, under conc-tui's own interpreter).
+    host: str = "runner"
+    #: A package the mode needs in conc-tui's interpreter, and how to get it.
+    requires: Optional[str] = None
+    install: Optional[str] = None
 
     @property
     def in_processes(self) -> bool:
@@ -77,6 +83,9 @@ MODE_LIST = (
          unit="process", pooled=False, one_at_a_time=False, entry="modes:run_processes"),
     Mode("process-pool", "a ProcessPoolExecutor with --workers processes (default: usable cores)",
          unit="process", pooled=True, one_at_a_time=False, entry="modes:run_process_pool"),
+    Mode("dask", "a Dask cluster: a LocalCluster of --workers processes, or --scheduler's",
+         unit="process", pooled=True, one_at_a_time=False, entry="dask_host", host="dask-host",
+         requires="distributed", install="pip install 'conc-tui[dask]'"),
 )
 
 WORKLOAD_LIST = (

@@ -93,6 +93,14 @@ def parse_nice(text: str | int) -> int:
     return value
 
 
+def parse_threads_per_worker(text: str | int) -> int:
+    value = _int("threads_per_worker", text)
+    if not 1 <= value <= 256:
+        raise ConfigError("threads_per_worker",
+                          f"threads per worker must be between 1 and 256, not {value}")
+    return value
+
+
 PARSERS = {
     "mode": parse_mode,
     "workload": parse_workload,
@@ -101,6 +109,7 @@ PARSERS = {
     "sleep": parse_sleep,
     "workers": parse_workers,
     "nice": parse_nice,
+    "threads_per_worker": parse_threads_per_worker,
 }
 
 
@@ -174,6 +183,40 @@ def check_python(path: str) -> dict:
     return {k: v for k, v in info.items() if k not in ("version_info", "cpu_count")}
 
 
+def check_mode_available(name: str) -> None:
+    """A mode that needs a package conc-tui's interpreter does not have says how to get it."""
+    import importlib.util
+
+    mode = registry.mode(name)
+    if mode.requires and importlib.util.find_spec(mode.requires) is None:
+        raise ConfigError("mode", f"the {name} mode needs {mode.requires}, which is not "
+                                  f"installed: {mode.install}")
+
+
+def mode_available(name: str) -> bool:
+    try:
+        check_mode_available(name)
+    except ConfigError:
+        return False
+    return True
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Something must answer at a --scheduler address before a run starts (a dead address
+    is one line and exit 2, within the time-out)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else "tcp://" + address)
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or not parts.port:
+        raise ConfigError("scheduler", f"--scheduler takes tcp://HOST:PORT, not {address!r}")
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=timeout).close()
+    except OSError as exc:
+        raise ConfigError("scheduler", f"no Dask scheduler answers at {address}: "
+                                       f"{exc.strerror or exc}") from None
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One experiment: which mode runs which workload, how many tasks, how big."""
@@ -187,6 +230,8 @@ class RunConfig:
     python: str | None = None  # None: the interpreter conc-tui itself runs on
     nice: int = DEFAULT_NICE
     fail_tasks: tuple[int, ...] = field(default_factory=tuple)
+    threads_per_worker: int = 1  # dask: threads in each worker process
+    scheduler: str | None = None  # dask: tcp://HOST:PORT of a running cluster (else a local one)
 
     def validated(self) -> "RunConfig":
         """Return the config with every field checked; raises ConfigError."""
@@ -200,6 +245,9 @@ class RunConfig:
             check_python(self.python)
         if registry.workload(self.workload).custom:
             check_workload(self.python_executable, self.workload)
+        check_mode_available(self.mode)
+        if self.scheduler is not None:
+            check_scheduler(self.scheduler)
         return self
 
     def replace(self, **changes) -> "RunConfig":

@@ -40,6 +40,7 @@ class Step:
 
     events: list[Event] = field(default_factory=list)
     changed: set[int] = field(default_factory=set)  # task ids whose state changed
+    notes: list[str] = field(default_factory=list)  # the reducer's new warnings
     finished: RunResult | None = None  # the run that ended in this step
     started: Session | None = None  # the next run of a compare, started in this step
     compare_done: bool = False  # the last run of a compare ended (or the compare stopped)
@@ -162,6 +163,7 @@ class Controller:
             return step
         step.events = session.poll(timeout)
         step.changed = session.changed
+        step.notes = session.notes
         if self.recorder is not None:
             self.recorder.events(self._recording_run, step.events)
             self.recorder.progress(self._recording_run, session.progress(), force=session.done)

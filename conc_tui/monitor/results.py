@@ -23,6 +23,7 @@ class TaskResult:
     end_s: float | None
     cpu_s: float | None
     error: str | None
+    where: str | None = None  # the cluster worker that ran it (Dask), else null
 
 
 @dataclass

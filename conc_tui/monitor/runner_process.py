@@ -18,8 +18,6 @@ import threading
 import time
 from typing import Callable
 
-from ..engine.boot import boot_command
-
 STOP_GRACE_S = 1.2  # the runner's own clean stop, before the whole group is killed
 #: After the runner has said the run finished, how long it may take to exit before its
 #: group is killed (a pool whose worker could not start can wait for ever in its exit).
@@ -30,10 +28,9 @@ class RunnerProcess:
     """One runner process. ``on_line`` is called on a reader thread for each line it writes
     to stdout; ``on_exit`` once, after the process has been reaped."""
 
-    def __init__(self, python: str, spec: dict, *, on_line: Callable[[bytes], None],
+    def __init__(self, argv: list[str], *, on_line: Callable[[bytes], None],
                  on_exit: Callable[[], None]) -> None:
-        self.python = python
-        self.spec = spec
+        self.argv = argv
         self.on_line = on_line
         self.on_exit = on_exit
         self.pid: int | None = None
@@ -51,7 +48,7 @@ class RunnerProcess:
     def start(self) -> None:
         """Start the runner and its reader threads; raises OSError if it cannot start."""
         self._proc = subprocess.Popen(
-            boot_command(self.python, self.spec),
+            self.argv,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True,  # its own process group: one signal reaches all
             close_fds=True,

@@ -9,11 +9,15 @@ last line of its diagnostics as the reason.
 """
 from __future__ import annotations
 
+import json
+import sys
 import threading
 import time
 from collections import deque
 
 from ..engine import progress as progress_map
+from ..engine import registry
+from ..engine.boot import boot_command
 from ..engine.protocol import Event, RunFinished, RunStarted, parse_line
 from .config import RunConfig, usable_cpus
 from .runner_process import RunnerProcess
@@ -27,6 +31,10 @@ class RunnerSource:
 
     def __init__(self, config: RunConfig, *, cpu_count: int | None = None) -> None:
         self.config = config
+        if config.scheduler is not None:
+            # The work runs on a cluster's own workers, not in a process tree here: no
+            # sampler can follow it (the result's CPU comes from the tasks themselves).
+            self.capabilities = Capabilities(progress=True, process_tree=False)
         self.cpu_count = cpu_count or usable_cpus()
         self.workers = config.effective_workers(self.cpu_count)
         self.runner_pid: int | None = None
@@ -58,8 +66,13 @@ class RunnerSource:
             "sleep": cfg.sleep, "workers": self.workers, "nice": cfg.nice,
             "fail_tasks": list(cfg.fail_tasks), "progress_path": self._path,
         }
-        self._process = RunnerProcess(cfg.python_executable, spec, on_line=self._on_line,
-                                      on_exit=self._on_exit)
+        if registry.mode(cfg.mode).host == "dask-host":
+            # The Dask host needs distributed: conc-tui's own interpreter runs it.
+            spec.update(threads_per_worker=cfg.threads_per_worker, scheduler=cfg.scheduler)
+            argv = [sys.executable, "-m", "conc_tui.monitor.dask_host", json.dumps(spec)]
+        else:
+            argv = boot_command(cfg.python_executable, spec)
+        self._process = RunnerProcess(argv, on_line=self._on_line, on_exit=self._on_exit)
         self._t_start = time.monotonic()
         try:
             self._process.start()

@@ -34,6 +34,8 @@ class TaskState:
     error: str | None = None
     traceback: str | None = None
     worker: int | None = None  # index of the (pid, tid) that ran it, in order of first use
+    where: str | None = None  # the cluster worker that ran it (Dask), if any
+    restarts: int = 0  # started again elsewhere after its worker died (Dask retries)
 
 
 class RunState:
@@ -83,7 +85,14 @@ class RunState:
             self._warn(f"{ev.kind} for task {ev.id}, which this run does not have")
             return False
         task = self.tasks[ev.id]
-        if _RANK[new] <= _RANK[task.state]:
+        if new == "running" and task.state == "running" and (ev.pid, ev.tid) != (task.pid,
+                                                                                 task.tid):
+            # Started again on another worker: a cluster retries the task of a worker that
+            # died. Not an error: the task moves there.
+            task.restarts += 1
+            self._warn(f"task {ev.id} restarted on {ev.where or f'pid {ev.pid}'} "
+                       f"(its worker went away)")
+        elif _RANK[new] <= _RANK[task.state]:
             # Out of order or repeated (a task never goes back to running, nor ends twice).
             self._warn(f"{ev.kind} for task {ev.id}, which is already {task.state}")
             return False
@@ -94,6 +103,7 @@ class RunState:
         task.worker = self.workers.setdefault((ev.pid, ev.tid), len(self.workers))
         if new == "running":
             task.start_s = ev.t
+            task.where = getattr(ev, "where", None) or task.where
         else:
             task.end_s = ev.t
             task.cpu_s = ev.cpu_s

@@ -42,6 +42,9 @@ class Session:
         self._started = False
         #: Ids of the tasks whose state the last poll changed (the task grid repaints them).
         self.changed: set[int] = set()
+        #: What the last poll's events said that is worth a line of its own (a task that
+        #: restarted elsewhere, an unreadable line...): the reducer's new warnings.
+        self.notes: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -110,10 +113,12 @@ class Session:
         first), applied to the run's state; ``changed`` then holds the ids of the tasks whose
         state they changed."""
         if not self._started or self.done:
-            self.changed = set()
+            self.changed, self.notes = set(), []
             return []
         events = self.source.poll(timeout)
+        before = len(self.state.warnings)
         self.changed = self.state.apply(events)
+        self.notes = self.state.warnings[before:]
         if events and self.state.started is not None:
             self.cpu_count = self.state.started.cpu_count
         return events
@@ -157,6 +162,6 @@ class Session:
             cpu_count=started.cpu_count if started is not None else self.cpu_count,
             wall_s=float(wall), cpu_s=float(cpu), status=status,
             task_results=[TaskResult(t.id, t.state, t.pid, t.tid, t.start_s, t.end_s, t.cpu_s,
-                                     t.error) for t in self.state.tasks],
+                                     t.error, t.where) for t in self.state.tasks],
             error=fin.error if fin is not None else None,
         )

@@ -185,6 +185,7 @@ class ConcApp(App[int]):
         # Cells and the event log repaint together, every GRID_EVERY frames: a new log line
         # scrolls, and so repaints, the whole log; the clock keeps every frame.
         self._pending_events.extend(step.events)
+        self._pending_events.extend(note_line(f"note: {text}", "warn") for text in step.notes)
         with self.batch_update():
             self.grid.set_states(session.state, step.changed)
             if grid_due:

@@ -20,8 +20,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..monitor import (Event, RunFinished, RunStarted, TaskDone, TaskFailed, TaskOutput,
-                       Unreadable)
+from ..monitor import Event, RunFinished, RunStarted, TaskDone, TaskFailed, TaskOutput
 from .lines import ComponentStyles, ThemeColours, split_spaces
 
 MAX_LINES = 2000
@@ -35,7 +34,7 @@ def _where(ev) -> str:
     return f"  pid {ev.pid} thread {ev.tid} at {ev.t:.2f} s"
 
 
-def event_line(ev: Event) -> Line | None:
+def event_line(ev: Event | Line) -> Line | None:
     """The log line for one event of a run, or None for events the log does not show."""
     if isinstance(ev, TaskDone):
         return ((f"{ev.id} is done", "text"), (_where(ev), "dim"))
@@ -60,10 +59,9 @@ def event_line(ev: Event) -> Line | None:
         if ev.error:
             extra += f"  {ev.error}"
         return ((text, style), (extra, "dim"))
-    if isinstance(ev, Unreadable):
-        return ((f"warning: an event could not be read ({ev.reason})", "warn"),
-                (f"  {ev.line}", "dim"))
-    return None
+    if isinstance(ev, tuple):  # a line already: a note of the app's or the reducer's
+        return ev
+    return None  # (an unreadable line is said by the reducer's note)
 
 
 def note_line(text: str, style: str = "dim") -> Line:
