@@ -16,6 +16,7 @@ import threading
 import time
 
 from . import events, modes, progress, registry
+from .supervise import StartFailed
 from .facts import python_info, usable_cpus
 from .protocol import RunFinished, RunStarted
 
@@ -42,6 +43,7 @@ class Run(object):
         self.finished = False
         self.cancelling = False
         self.cpu0 = 0.0
+        self.ctx = None
 
     def finish(self, status, error=None):
         """Report the end of the run exactly once. False when it was already reported."""
@@ -60,6 +62,8 @@ class Run(object):
     def cancel(self):
         """Stop every worker process, report the run as cancelled, and end the runner."""
         self.cancelling = True  # before any worker dies, so their deaths are no failure
+        if self.ctx is not None:
+            self.ctx.stopping.set()
         for child in multiprocessing.active_children():
             try:
                 child.terminate()
@@ -107,6 +111,15 @@ def main(argv):
             os.nice(nice)
         except OSError:
             pass
+    if resource is not None:
+        # Every worker process holds descriptors here: use all the hard limit allows (the
+        # monitor checked the run against it before starting it).
+        try:
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if soft != hard:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (OSError, ValueError):
+            pass
     # stdout is the event pipe: nothing else may write to it.
     sys.stdout = sys.stderr
 
@@ -126,6 +139,7 @@ def main(argv):
         progress.unlink(plan.progress_path)
 
     run = Run(plan)
+    run.ctx = ctx
     run.cpu0 = cpu_seconds()
     plan.t0 = time.monotonic()
     events.set_clock(plan.t0)
@@ -139,6 +153,9 @@ def main(argv):
                            start_method=start_method, nice=nice))
     try:
         failed = run_mode(ctx)
+    except StartFailed as exc:  # already a one-line reason
+        run.finish("failed", error=str(exc))
+        return 1
     except BaseException as exc:  # the run itself broke: say so, then end
         import traceback
 

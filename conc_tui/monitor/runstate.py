@@ -83,6 +83,11 @@ class RunState:
             self._warn(f"{ev.kind} for task {ev.id}, which this run does not have")
             return False
         task = self.tasks[ev.id]
+        if new == "running" and task.state == "running" and ev.pid != task.pid:
+            # Re-run in another worker (a broken process pool's tasks run again on a new one).
+            self.counts["running"] -= 1
+            self.counts["waiting"] += 1
+            task.state = "waiting"
         if _RANK[new] <= _RANK[task.state]:
             # Out of order or repeated (a task never goes back to running, nor ends twice).
             self._warn(f"{ev.kind} for task {ev.id}, which is already {task.state}")
