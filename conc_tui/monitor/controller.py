@@ -184,6 +184,15 @@ class Controller:
         finally:
             self.stopping = False
 
+    def hurry(self) -> None:
+        """Kill the current run's processes now, without waiting for a clean stop (a second
+        signal while stopping). Safe from a signal handler; the run ends ``cancelled``."""
+        session = self.session
+        if session is not None:
+            hurry = getattr(session.source, "hurry", None)
+            if hurry is not None:
+                hurry()
+
     def shutdown(self) -> None:
         """Stop the run and everything it started, now (blocks up to ~2 s); idempotent."""
         self.queue.clear()
