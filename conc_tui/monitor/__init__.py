@@ -13,6 +13,7 @@ the engine only through here.
     sampler.py         per-core load and the run's process tree, from psutil
     results.py         a run summarised, speedups, JSON and CSV
     verdict.py         the plain reading of a run's parallelism
+    limits.py          how many threads and processes the machine lets a run start
 """
 from ..engine.facts import python_info
 from ..engine.protocol import (PROTOCOL_VERSION, Event, RunFinished, RunStarted, TaskDone,
@@ -22,6 +23,7 @@ from ..engine.registry import mode as mode_info
 from ..engine.registry import workload as workload_info
 from .config import ConfigError, RunConfig, check_python, usable_cpus
 from .controller import Controller, Reading, Step, compare_configs
+from .limits import check_limits
 from .results import RunResult, TaskResult, ideal_speedup, speedup_for
 from .runstate import RunState, TaskState
 from .sampler import Sample, Sampler, ThreadLoad
@@ -35,7 +37,7 @@ __all__ = [
     "MODE_LIST", "MODES", "WORKLOAD_LIST", "WORKLOADS", "compare_order", "mode_info",
     "workload_info",
     "ConfigError", "RunConfig", "check_python", "usable_cpus",
-    "Controller", "Reading", "Step", "compare_configs",
+    "Controller", "Reading", "Step", "compare_configs", "check_limits",
     "RunResult", "TaskResult", "ideal_speedup", "speedup_for",
     "RunState", "TaskState", "Sample", "Sampler", "ThreadLoad", "Session",
     "Capabilities", "RunSource", "StartError", "Verdict", "verdict_for",
