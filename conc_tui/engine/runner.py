@@ -51,8 +51,9 @@ class Run(object):
             if self.finished:
                 return False
             self.finished = True
-        if self.cancelling and status == "failed":
-            # The main thread saw the workers we are terminating die: that is the cancel.
+        if self.cancelling:
+            # The main thread saw the workers we are terminating die (a pool ends its run
+            # early, with no failure of its own, once its workers are gone): that is the cancel.
             status = "cancelled"
         wall = events.now()
         events.emit(RunFinished(status=status, wall_s=round(wall, 6),
