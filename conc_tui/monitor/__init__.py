@@ -10,7 +10,8 @@ the engine only through here.
     runstate.py        the one reducer: events in, task states, counts and spans out
     session.py         one run: a source and its reduced state
     controller.py      the runs of a session, compare, and the sampler's attachment
-    sampler.py         per-core load and the run's process tree, from psutil
+    sampler.py         per-core load and the run's process tree, from psutil and /proc
+    sampler_process.py the sampler in a process of its own, off the app's GIL
     results.py         a run summarised, speedups, JSON and CSV
     verdict.py         the plain reading of a run's parallelism
     limits.py          how many threads and processes the machine lets a run start
@@ -27,6 +28,7 @@ from .limits import check_limits
 from .results import RunResult, TaskResult, ideal_speedup, speedup_for
 from .runstate import RunState, TaskState
 from .sampler import Sample, Sampler, ThreadLoad
+from .sampler_process import SamplerProcess
 from .session import Session
 from .sources import Capabilities, RunSource, StartError
 from .verdict import Verdict, verdict_for
@@ -39,6 +41,6 @@ __all__ = [
     "ConfigError", "RunConfig", "check_python", "usable_cpus",
     "Controller", "Reading", "Step", "compare_configs", "check_limits",
     "RunResult", "TaskResult", "ideal_speedup", "speedup_for",
-    "RunState", "TaskState", "Sample", "Sampler", "ThreadLoad", "Session",
+    "RunState", "TaskState", "Sample", "Sampler", "SamplerProcess", "ThreadLoad", "Session",
     "Capabilities", "RunSource", "StartError", "Verdict", "verdict_for",
 ]

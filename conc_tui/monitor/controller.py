@@ -56,6 +56,7 @@ class Reading:
     processes: int = 0
     threads: list[ThreadLoad] = field(default_factory=list)
     runner_share: float | None = None
+    thread_count: int = 0  # the runner's threads (``threads`` may detail fewer)
 
 
 @dataclass
@@ -201,6 +202,9 @@ class Controller:
             session.stop()
             session.close()
         self._attach(None)
+        close = getattr(self.sampler, "close", None)  # a sampler with a process of its own
+        if close is not None:
+            close()
 
     # -- results ---------------------------------------------------------------------------
 
@@ -254,4 +258,5 @@ class Controller:
         reading.now = s.parallelism_now
         reading.processes, reading.threads = s.processes, s.threads
         reading.runner_share = s.runner_share
+        reading.thread_count = getattr(s, "thread_count", 0) or len(s.threads)
         return reading

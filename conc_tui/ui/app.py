@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Footer, Input
 
-from ..monitor import (MODES, ConfigError, Controller, RunConfig, Sampler, StartError,
+from ..monitor import (MODES, ConfigError, Controller, RunConfig, SamplerProcess, StartError,
                        compare_configs)
 from ..monitor.controller import SourceFactory, Step
 from .clock import ElapsedClock, StatusLine
@@ -48,7 +48,7 @@ class ConcApp(App[int]):
     """conc-tui's live screen. See the module docstring for how it is driven.
 
     ``source_factory(config)`` makes a run source (default: a runner process; tests pass
-    ``monitor.scripted.ScriptedSource``); ``sampler`` defaults to a real ``Sampler``.
+    ``monitor.scripted.ScriptedSource``); ``sampler`` defaults to a real ``SamplerProcess``.
     ``live=False`` starts no timers: the caller draws frames with ``tick()`` and samples with
     ``sample_tick()`` (deterministic snapshots). ``python_info`` is the interpreter shown
     before the first run (default: the one ``config`` runs on).
@@ -92,7 +92,7 @@ class ConcApp(App[int]):
         super().__init__()
         self.config = config  # what the controls do not set (python, nice, fail_tasks)
         # about the last minute of history, at the sample rate
-        sampler = sampler if sampler is not None else Sampler(
+        sampler = sampler if sampler is not None else SamplerProcess(
             history=max(2, round(60 / self.SAMPLE_S)))
         self.ctl = Controller(source_factory=source_factory, sampler=sampler)
         self.autorun = autorun
@@ -239,7 +239,8 @@ class ConcApp(App[int]):
             self.cores.update_sample(reading.sample, reading.history)
             if reading.now is not None:
                 self.parallelism.update_live(reading.now, reading.run, reading.processes,
-                                             reading.threads, reading.runner_share)
+                                             reading.threads, reading.runner_share,
+                                             reading.thread_count)
 
     # -- runs ------------------------------------------------------------------------------
 
