@@ -14,7 +14,7 @@ import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 
-from . import events, progress, supervise, workloads
+from . import events, progress, registry, supervise, workloads
 from .protocol import TaskDone, TaskFailed, TaskStarted
 
 
@@ -31,6 +31,13 @@ class Plan(object):
         self.fail = frozenset(int(i) for i in cfg.get("fail_tasks", ()))
         self.progress_path = cfg.get("progress_path")
         self.t0 = 0.0
+
+
+def sleepers(plan):
+    """How many tasks of ``plan`` can sleep at once: every task, or a pool's workers."""
+    if registry.mode(plan.mode).pooled:
+        return min(plan.tasks, plan.workers)
+    return plan.tasks
 
 
 class TaskContext(object):
@@ -62,8 +69,9 @@ class TaskContext(object):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when work stops
         _die_with_parent(parent_pid)
-        if self.progress is None:
+        if self.progress is None:  # not forked: nothing of the runner's state came along
             self.progress = progress.open_map(self.plan.progress_path, self.plan.tasks)
+            workloads.pace(sleepers(self.plan))
         events.set_clock(self.plan.t0)
 
     def run_task(self, myid):

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from . import events, modes, progress, registry
+from . import events, modes, progress, registry, workloads
 from .supervise import StartFailed
 from .facts import python_info, usable_cpus
 from .protocol import RunFinished, RunStarted
@@ -133,6 +133,8 @@ def main(argv):
         mp = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
         start_method = mp.get_start_method()
 
+    # Forked workers inherit the pace; others set it again in TaskContext.in_worker.
+    workloads.pace(modes.sleepers(plan))
     ctx = modes.TaskContext(plan, progress.open_map(plan.progress_path, plan.tasks), mp)
     # Forked workers inherit the mapping, so the name can go now; other start methods
     # open it by name in each worker, and the name goes when the run ends.

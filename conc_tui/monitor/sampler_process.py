@@ -146,8 +146,8 @@ class SamplerProcess:
 
     def _keep(self, reply: dict) -> Sample:
         s = Sample(t=reply["t"], per_core=reply["per_core"], tree_cpu_s=reply["tree_cpu_s"],
-                   parallelism_now=reply["parallelism_now"], processes=reply["processes"],
-                   threads=[ThreadLoad(*t) for t in reply["threads"]],
+                   parallelism_now=reply["parallelism_now"], processes=reply["procs"],
+                   threads=[ThreadLoad(*t) for t in reply["thread_loads"]],
                    runner_share=reply["runner_share"], thread_count=reply["thread_count"])
         if reply["primed"]:
             for hist, value in zip(self.history, s.per_core):
@@ -171,8 +171,8 @@ def _serve() -> int:
             s = sampler.sample()
             reply = {
                 "t": s.t, "per_core": s.per_core, "tree_cpu_s": s.tree_cpu_s,
-                "parallelism_now": s.parallelism_now, "processes": s.processes,
-                "threads": [[t.tid, t.cpu_s, t.share] for t in s.threads],
+                "parallelism_now": s.parallelism_now, "procs": s.processes,
+                "thread_loads": [[t.tid, t.cpu_s, t.share] for t in s.threads],
                 "runner_share": s.runner_share, "thread_count": s.thread_count,
                 "primed": primed,
             }
