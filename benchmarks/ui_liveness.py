@@ -1,6 +1,7 @@
 """Is the live app live? Measured from outside, in a pseudo-terminal, during real runs.
 
-    /work/venv/bin/python benchmarks/ui_liveness.py [--size 120x40] [--skip-10k] [--keys 12]
+    .venv/bin/python benchmarks/ui_liveness.py [--size 120x40] [--skip-10k] [--keys 12]
+        [--big] [--only SCENARIO] [--launch N [--no-runs]]
 
 Needs ``pyte`` (a terminal emulator in pure Python: ``pip install pyte``), which is not one of
 conc-tui's dependencies.
@@ -479,6 +480,7 @@ def main() -> int:
                     help="also the big-machine scenarios: " + ", ".join(BIG))
     ap.add_argument("--launch", type=int, default=0, metavar="N",
                     help="also time the first frame N times, idle and with --run")
+    ap.add_argument("--no-runs", action="store_true", help="no scenario (with --launch)")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds a run may take")
     ap.add_argument("--conc-tui", default=os.path.join(os.path.dirname(sys.executable), "conc-tui"),
                     help="the conc-tui command (default: beside this python)")
@@ -503,6 +505,8 @@ def main() -> int:
           flush=True)
     names = [a.only] if a.only else [n for n in SCENARIOS if not (a.skip_10k and n == "pool-10k")
                                      and (a.big or n not in BIG)]
+    if a.no_runs:
+        names = []
     if a.launch:
         for label, args in (("idle", []), ("--run", ["--run"])):
             times = [launch_time(conc_tui, args, cols, rows) for _ in range(a.launch)]

@@ -69,6 +69,7 @@ class ConcApp(App[int]):
     GRID_EVERY = 3  # frames
     CHART_S = 2.0  # seconds between redraws of the cores chart
     SAMPLE_S = 1.0
+    FIRST_FRAME_S = 0.05  # after the first refresh, for its bytes to reach the terminal
 
     BINDINGS = [
         Binding("r", "run", "Run"),
@@ -140,11 +141,16 @@ class ConcApp(App[int]):
             self.query_one(f"#{view}").border_title = view.capitalize()
         self._show_ready()
         if self.live:
-            self.sample_tick()  # the sampler's baseline
             self.set_interval(self.SAMPLE_S, self.feed.idle_tick, name="sample")
             self.terminal.install(headless=self.is_headless)
+        # The first frame first: the sampler's process and a --run's runner would delay it.
+        self.call_after_refresh(self.set_timer, self.FIRST_FRAME_S, self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        if self.live:
+            self.feed.request()  # the sampler's baseline, in a worker thread
         if self.autorun:
-            self.call_after_refresh(self.action_run)
+            self.action_run()
 
     def on_unmount(self) -> None:
         self.shutdown()
