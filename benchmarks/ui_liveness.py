@@ -261,7 +261,12 @@ def results_shown(term: Terminal) -> bool:
 
 def own_cpu(app: psutil.Process) -> float:
     """CPU seconds of the app and of its own sampling process (not of its runs)."""
-    total = sum(app.cpu_times()[:2])
+    return sum(app.cpu_times()[:2]) + sampler_cpu(app)
+
+
+def sampler_cpu(app: psutil.Process) -> float:
+    """CPU seconds of the app's own sampling process."""
+    total = 0.0
     try:
         kids = app.children()
     except psutil.Error:
@@ -368,6 +373,7 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
             raise RuntimeError(f"{name}: the run did not start; screen:\n{term.text()}")
         t_start = time.perf_counter()
         cpu0 = own_cpu(app)
+        sampler0 = sampler_cpu(app)
         tree0 = sum(app.cpu_times()[:4])
         me0 = sum(psutil.Process().cpu_times()[:2])
         busy0 = machine_busy()
@@ -403,6 +409,7 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
             time.sleep(0.1)
         t_end = time.perf_counter()
         cpu1 = own_cpu(app)
+        sampler1 = sampler_cpu(app)
         time.sleep(0.2)  # the runner is reaped by now; its CPU is in the app's children times
         tree1 = sum(app.cpu_times()[:4])
         me1 = sum(psutil.Process().cpu_times()[:2])
@@ -429,6 +436,7 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
             app_cpu_pct=100 * (cpu1 - cpu0) / wall if wall > 0 else float("nan"),
             app_cpu_nokeys_pct=100 * (cpu1 - cpu0 - key_cpu) / (wall - key_wall)
             if wall > key_wall else float("nan"),
+            sampler_cpu_pct=100 * (sampler1 - sampler0) / wall if wall > 0 else float("nan"),
             processes_seen=tree.most, feed_max_ms=term.feed_max * 1000,
             lag_max_ms=term.lag_max * 1000,
             run_cores=(tree1 - tree0) / wall if wall > 0 else float("nan"),
@@ -544,7 +552,8 @@ def main() -> int:
           "process of its run\nexited and no /dev/shm/conc-tui-* map of it is left.")
     for r in results:
         extra = (f"  {r['name']}: {r['key_made']} key presses, {r['key_n']} answered · quit took {fmt(r['quit_s'], '.2f')} s · up to "
-                 f"{r['processes_seen']} processes under the app · app wrote "
+                 f"{r['processes_seen']} processes under the app · of the app's CPU, its "
+                 f"sampling process {r['sampler_cpu_pct']:.1f}% · app wrote "
                  f"{r['bytes_per_s'] / 1024:.0f} KiB/s\n    app + run {r['run_cores']:.2f} cores · "
                  f"this benchmark {r['bench_cpu_pct']:.0f}% · other work on the machine "
                  f"{r['other_cores']:.2f} cores · stolen by the VM host "
