@@ -391,3 +391,96 @@ def test_the_summary_names_sleep_only_for_workloads_that_sleep(tmp_path):
     io_ = run_cli("run", "--tasks", "2", "--workload", "io", "--sleep", "0.05")
     assert "sleep=" not in cpu.stdout and "n=50" in cpu.stdout
     assert "sleep=0.05 s" in io_.stdout
+
+
+def _pids_cgroup_dir() -> str | None:
+    """A place to make a pids cgroup (v1 or v2), when this process may."""
+    for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+        if os.path.exists(os.path.join(base, "cgroup.procs")) and os.access(base, os.W_OK):
+            if base == "/sys/fs/cgroup" and not os.path.exists(
+                    os.path.join(base, "cgroup.controllers")):
+                continue
+            return base
+    return None
+
+
+def test_a_real_pids_cgroup_limit_refuses_a_big_pool(tmp_path):
+    base = _pids_cgroup_dir()
+    if base is None:
+        pytest.skip("no writable pids cgroup here (needs root and the pids controller)")
+    group = os.path.join(base, f"conc-tui-test-{os.getpid()}")
+    try:
+        os.mkdir(group)
+        with open(os.path.join(group, "pids.max"), "w") as fh:
+            fh.write("60")
+    except OSError as exc:
+        pytest.skip(f"cannot make a pids cgroup: {exc}")
+
+    def join():
+        with open(os.path.join(group, "cgroup.procs"), "w") as fh:
+            fh.write(str(os.getpid()))
+
+    try:
+        p = run_cli("run", "--mode", "process-pool", "--workers", "4096", "--tasks", "4096",
+                    "--workload", "io", "--sleep", "1", preexec_fn=join)
+    finally:
+        os.rmdir(group)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "pids.max 60" in p.stderr and "use fewer --workers" in p.stderr
+
+
+def test_sleepers_share_the_wakeups():
+    from conc_tui.engine import workloads
+
+    try:
+        workloads.pace(80)
+        assert workloads._steps(2.0) == 40  # 20 steps a second, as ever
+        workloads.pace(1000)
+        assert workloads._steps(2.0) == 4
+        workloads.pace(100_000)
+        assert workloads._steps(2.0) == 1
+    finally:
+        workloads.pace(1)
+
+
+def test_the_sampling_process_follows_a_tree_and_leaves_nothing():
+    from conc_tui.monitor import SamplerProcess
+
+    kid = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    sampler = SamplerProcess(history=4)
+    try:
+        sampler.watch(os.getpid())
+        sampler.sample()
+        s = sampler.sample()
+        child = sampler.pid
+        assert child is not None and psutil.pid_exists(child)
+        assert s.processes >= 3  # this process, the sleeper, the sampler itself
+        assert s.thread_count >= 1
+        assert len(sampler.history[0]) == 1  # the first reading is only the baseline
+    finally:
+        sampler.close()
+        kid.kill()
+        kid.wait()
+    assert wait_gone(proc_handles([child]), 2.0) == []
+    assert sampler.sample().per_core  # after close: sampled in this process
+
+
+def test_the_sampler_counts_many_threads_without_reading_each():
+    import threading
+
+    from conc_tui.monitor.sampler import THREAD_DETAIL, Sampler
+
+    stop = threading.Event()
+    threads = [threading.Thread(target=stop.wait) for _ in range(THREAD_DETAIL + 20)]
+    for t in threads:
+        t.start()
+    try:
+        sampler = Sampler(history=2)
+        sampler.watch(os.getpid())
+        s = sampler.sample()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert s.thread_count > THREAD_DETAIL
+    assert s.threads == []
