@@ -69,7 +69,7 @@ class ConcApp(App[int]):
     GRID_EVERY = 3  # frames
     CHART_S = 2.0  # seconds between redraws of the cores chart
     SAMPLE_S = 1.0
-    FIRST_FRAME_S = 0.05  # after the first refresh, for its bytes to reach the terminal
+    FIRST_FRAME_S = 0.15  # for the first frame's bytes to reach the terminal
 
     BINDINGS = [
         Binding("r", "run", "Run"),
@@ -143,8 +143,10 @@ class ConcApp(App[int]):
         if self.live:
             self.set_interval(self.SAMPLE_S, self.feed.idle_tick, name="sample")
             self.terminal.install(headless=self.is_headless)
-        # The first frame first: the sampler's process and a --run's runner would delay it.
-        self.call_after_refresh(self.set_timer, self.FIRST_FRAME_S, self._after_first_frame)
+
+    def on_ready(self) -> None:
+        """The first frame is out: a moment later the sampler's process and a --run start."""
+        self.set_timer(self.FIRST_FRAME_S, self._after_first_frame)
 
     def _after_first_frame(self) -> None:
         if self.live:
