@@ -172,7 +172,7 @@ def test_a_killed_runner_says_so():
 
 
 def test_runner_death_reasons():
-    assert runner_death(-9, "") == "the runner was killed by signal 9 (SIGKILL)"
+    assert runner_death(-9, "") == "runner killed by signal 9 (SIGKILL)"
     assert "out of shared memory" in runner_death(-7, "")
     assert runner_death(1, "Traceback...\nOSError: boom\n") == "OSError: boom"
     assert "status 3" in runner_death(3, "")

@@ -30,7 +30,7 @@ def runner_death(returncode: int | None, stderr_tail: str) -> str:
             name = signal.Signals(-returncode).name
         except ValueError:
             name = "?"
-        why = f"the runner was killed by signal {-returncode} ({name})"
+        why = f"runner killed by signal {-returncode} ({name})"
         if -returncode == getattr(signal, "SIGBUS", 0):
             why += f": out of shared memory in {progress_map.shm_dir()}?"
         return f"{why}; it said: {last}" if last else why
