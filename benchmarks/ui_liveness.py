@@ -1,6 +1,7 @@
 """Is the live app live? Measured from outside, in a pseudo-terminal, during real runs.
 
-    /work/venv/bin/python benchmarks/ui_liveness.py [--size 120x40] [--skip-10k] [--keys 12]
+    .venv/bin/python benchmarks/ui_liveness.py [--size 120x40] [--skip-10k] [--keys 12]
+        [--big] [--only SCENARIO] [--launch N [--no-runs]]
 
 Needs ``pyte`` (a terminal emulator in pure Python: ``pip install pyte``), which is not one of
 conc-tui's dependencies.
@@ -67,7 +68,18 @@ SCENARIOS = {
     "threads-80": ["--mode", "threads", "--workload", "cpu", "--tasks", "80", "--n", "500"],
     "pool-10k": ["--mode", "thread-pool", "--workload", "io", "--tasks", "10000",
                  "--workers", "500", "--sleep", "1"],
+    # big machines: 1,000 worker processes at once (starting, then running), 10,000 threads
+    "procs-1k": ["--mode", "processes", "--workload", "io", "--tasks", "1000",
+                 "--sleep", "30"],
+    "threads-10k": ["--mode", "threads", "--workload", "io", "--tasks", "10000",
+                    "--sleep", "20"],
 }
+#: Scenarios left out unless asked for by --only or --big (each takes a minute or more).
+BIG = ("procs-1k", "threads-10k")
+#: The app's own sampling process counts with the app (its CPU is the app's cost).
+SAMPLER_MARK = "conc_tui.monitor.sampler_process"
+#: "First frame": the Cores panel's title is on the screen.
+FIRST_FRAME = re.compile(r"Cores · \d+")
 
 
 def seconds(text: str) -> float:
@@ -91,6 +103,7 @@ class Terminal:
         self.clock_row: int | None = None
         self.pending = None  # (predicate, event, [t_seen])
         self.finished_at: float | None = None  # when the status first said the run ended
+        self.first_frame_at: float | None = None  # when the Cores panel's title showed
         self.feed_max = 0.0  # longest time spent feeding one read into pyte (our lag)
         self.bytes = 0
         self.reads = 0
@@ -173,6 +186,8 @@ class Terminal:
             self.clock_changes.append((t, clock))
         if self.finished_at is None and finished(self):
             self.finished_at = t
+        if self.first_frame_at is None and FIRST_FRAME.search(self.text()):
+            self.first_frame_at = t
         pending = self.pending
         if pending is not None and not pending[1].is_set() and pending[0](self):
             pending[2].append(t)
@@ -242,6 +257,48 @@ def finished(term: Terminal) -> bool:
 
 def results_shown(term: Terminal) -> bool:
     return "×seq" in term.text()
+
+
+def own_cpu(app: psutil.Process) -> float:
+    """CPU seconds of the app and of its own sampling process (not of its runs)."""
+    return sum(app.cpu_times()[:2]) + sampler_cpu(app)
+
+
+def sampler_cpu(app: psutil.Process) -> float:
+    """CPU seconds of the app's own sampling process."""
+    total = 0.0
+    try:
+        kids = app.children()
+    except psutil.Error:
+        kids = []
+    for kid in kids:
+        try:
+            if any(SAMPLER_MARK in arg for arg in kid.cmdline()):
+                total += sum(kid.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
+def launch_time(conc_tui: str, args: list[str], cols: int, rows: int,
+                timeout: float = 20.0) -> float | None:
+    """Seconds from starting the app to its first frame (the Cores panel's title)."""
+    t0 = time.perf_counter()
+    term = Terminal([conc_tui, *args], cols, rows)
+    try:
+        seen = term.wait_for(lambda t: FIRST_FRAME.search(t.text()) is not None, timeout)
+        if not seen:
+            return None
+        # the time of the read that brought it, not of our polling
+        return term.first_frame_at - t0 if term.first_frame_at else None
+    finally:
+        term.send(b"q")
+        if not term.wait_exit(5.0):
+            term.kill()
+        try:
+            os.close(term.fd)
+        except OSError:
+            pass
 
 
 def machine_busy() -> float:
@@ -315,7 +372,8 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
         if not term.wait_for(running, 30):
             raise RuntimeError(f"{name}: the run did not start; screen:\n{term.text()}")
         t_start = time.perf_counter()
-        cpu0 = sum(app.cpu_times()[:2])
+        cpu0 = own_cpu(app)
+        sampler0 = sampler_cpu(app)
         tree0 = sum(app.cpu_times()[:4])
         me0 = sum(psutil.Process().cpu_times()[:2])
         busy0 = machine_busy()
@@ -336,7 +394,7 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
                 going = running(term)
             if k < keys and time.monotonic() >= next_key and going:
                 show = k % 2 == 0
-                w0, c0 = time.perf_counter(), sum(app.cpu_times()[:2])
+                w0, c0 = time.perf_counter(), own_cpu(app)
                 got = term.press(b"t" if show else b"e",
                                  results_shown if show else (lambda t: not results_shown(t)))
                 if got is None:
@@ -345,12 +403,13 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
                     lat.append(got)
                 time.sleep(0.5)  # the view switch re-lays out the screen: count it to the key
                 key_wall += time.perf_counter() - w0
-                key_cpu += sum(app.cpu_times()[:2]) - c0
+                key_cpu += own_cpu(app) - c0
                 k += 1
                 next_key = time.monotonic() + 1.0
             time.sleep(0.1)
         t_end = time.perf_counter()
-        cpu1 = sum(app.cpu_times()[:2])
+        cpu1 = own_cpu(app)
+        sampler1 = sampler_cpu(app)
         time.sleep(0.2)  # the runner is reaped by now; its CPU is in the app's children times
         tree1 = sum(app.cpu_times()[:4])
         me1 = sum(psutil.Process().cpu_times()[:2])
@@ -377,6 +436,7 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
             app_cpu_pct=100 * (cpu1 - cpu0) / wall if wall > 0 else float("nan"),
             app_cpu_nokeys_pct=100 * (cpu1 - cpu0 - key_cpu) / (wall - key_wall)
             if wall > key_wall else float("nan"),
+            sampler_cpu_pct=100 * (sampler1 - sampler0) / wall if wall > 0 else float("nan"),
             processes_seen=tree.most, feed_max_ms=term.feed_max * 1000,
             lag_max_ms=term.lag_max * 1000,
             run_cores=(tree1 - tree0) / wall if wall > 0 else float("nan"),
@@ -424,6 +484,11 @@ def main() -> int:
     ap.add_argument("--keys", type=int, default=12, help="key presses per run (default 12)")
     ap.add_argument("--skip-10k", action="store_true", help="only the 80-thread run")
     ap.add_argument("--only", choices=list(SCENARIOS), help="one scenario")
+    ap.add_argument("--big", action="store_true",
+                    help="also the big-machine scenarios: " + ", ".join(BIG))
+    ap.add_argument("--launch", type=int, default=0, metavar="N",
+                    help="also time the first frame N times, idle and with --run")
+    ap.add_argument("--no-runs", action="store_true", help="no scenario (with --launch)")
     ap.add_argument("--timeout", type=float, default=180.0, help="seconds a run may take")
     ap.add_argument("--conc-tui", default=os.path.join(os.path.dirname(sys.executable), "conc-tui"),
                     help="the conc-tui command (default: beside this python)")
@@ -446,7 +511,19 @@ def main() -> int:
           f" · Python {platform.python_version()} · Textual {tv} · pyte {ver('pyte')}"
           f" · terminal {cols}x{rows} · load avg {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}",
           flush=True)
-    names = [a.only] if a.only else [n for n in SCENARIOS if not (a.skip_10k and n == "pool-10k")]
+    names = [a.only] if a.only else [n for n in SCENARIOS if not (a.skip_10k and n == "pool-10k")
+                                     and (a.big or n not in BIG)]
+    if a.no_runs:
+        names = []
+    if a.launch:
+        for label, args in (("idle", []), ("--run", ["--run"])):
+            times = [launch_time(conc_tui, args, cols, rows) for _ in range(a.launch)]
+            got = sorted(t for t in times if t is not None)
+            print(f"  first frame, {label}: " + ", ".join(f"{t:.2f}" for t in got)
+                  + f" s (median {pct(got, 50):.2f}, max {max(got):.2f})"
+                  + (f", {len(times) - len(got)} never" if len(got) < len(times) else ""),
+                  flush=True)
+            time.sleep(1.0)  # the article's run of the last one has been stopped by q
     results = []
     for name in names:
         print(f"  {name}: conc-tui {' '.join(SCENARIOS[name])} --run …", flush=True)
@@ -470,12 +547,13 @@ def main() -> int:
           "them (ideal 100 ms,\ntarget max 150 ms); >150: intervals over 150 ms; skips: changes "
           "by more than 0.1 s; key: t/e\n(Results/Events view) until the screen shows it "
           f"({a.keys} presses, target 150 ms); app CPU: the app process alone,\n"
-          "% of one core over the run (target 5% at 120x40); no keys: the same without the 0.5 s "
+          "% of one core over the run, with its own sampling process (target 5% at 120x40); no keys: the same without the 0.5 s "
           "after each\nkey (a view switch re-lays out the screen); clean: after q the app and every "
           "process of its run\nexited and no /dev/shm/conc-tui-* map of it is left.")
     for r in results:
         extra = (f"  {r['name']}: {r['key_made']} key presses, {r['key_n']} answered · quit took {fmt(r['quit_s'], '.2f')} s · up to "
-                 f"{r['processes_seen']} processes under the app · app wrote "
+                 f"{r['processes_seen']} processes under the app · of the app's CPU, its "
+                 f"sampling process {r['sampler_cpu_pct']:.1f}% · app wrote "
                  f"{r['bytes_per_s'] / 1024:.0f} KiB/s\n    app + run {r['run_cores']:.2f} cores · "
                  f"this benchmark {r['bench_cpu_pct']:.0f}% · other work on the machine "
                  f"{r['other_cores']:.2f} cores · stolen by the VM host "

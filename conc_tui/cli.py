@@ -249,6 +249,29 @@ def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
             check_workload(getattr(args, "python", None) or sys.executable, spec)
         except ConfigError as exc:
             parser.error(f"--workload: {exc}")
+    if args.command == "compare" and args.json and args.csv and _same_file(args.json, args.csv):
+        parser.error(f"--json and --csv name the same file: {args.csv}")
+
+
+def _same_file(a: str, b: str) -> bool:
+    import os
+
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # not there yet: compare where they would be
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _check_limits(parser: argparse.ArgumentParser, args, configs) -> None:
+    """Refuse, before anything starts, a run the machine cannot hold (see monitor.limits)."""
+    from .monitor import ConfigError, check_limits, usable_cpus
+
+    parser = _SUBPARSERS.get(args.command, parser)
+    for config in configs:
+        try:
+            check_limits(config, usable_cpus())
+        except ConfigError as exc:
+            parser.error(f"--{exc.field}: {exc}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -260,16 +283,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     from . import headless
     from .monitor import compare_configs
 
-    headless.install_signal_handlers()
     if args.command in ("replay", "export"):
+        headless.install_signal_handlers()
         return _replay(args, parser)
     if args.command == "serve":
         return _serve(args)
     record = {"record": args.record, "trace": args.trace}  # (--record: also before the command)
     if args.command == "run":
-        return headless.run(_config(args), json_path=args.json, quiet=args.quiet, **record)
+        config = _config(args)
+        _check_limits(parser, args, [config])
+        headless.install_signal_handlers()
+        return headless.run(config, json_path=args.json, quiet=args.quiet, **record)
     base = _config(args, mode="sequential", workload=args.workloads[0])
     configs = compare_configs(base, args.modes, args.workloads)
+    _check_limits(parser, args, configs)
+    headless.install_signal_handlers()
     return headless.compare(configs, json_path=args.json, csv_path=args.csv, **record)
 
 

@@ -2,11 +2,26 @@
 
 Drives the same Session as the app. Ctrl+C, SIGTERM or SIGHUP stop the run cleanly, and the
 partial result is still printed and written, with status ``cancelled``.
+
+What the user asked to be saved comes first: the ``--json``/``--csv`` files are written
+before anything is printed about the result, and nothing about printing can stop them.
+
+- A stdout that breaks (``| head`` closing the pipe, ``> /dev/full``) only ends the printing.
+  When files were asked for, the run goes on to its end and they are written; without
+  files there is nothing left to show, so the run is stopped (status ``cancelled``) and
+  conc-tui exits quietly. A full or failing stdout is said on stderr (exit 1).
+- Characters the output's encoding cannot show become ``?``, they never end the run.
+- Once a stop has begun (a first signal), further signals only hurry it: the processes are
+  killed at once, and the partial result is still written and printed.
+- Nothing the runner or the user wrote is read as Rich markup.
 """
 from __future__ import annotations
 
+import errno
+import io
 import os
 import signal
+import sys
 import time
 from typing import Sequence
 
@@ -16,10 +31,12 @@ from rich.table import Table
 from rich.text import Text
 
 from .monitor import (Controller, RunConfig, RunResult, StartError, TaskDone, TaskFailed,
-                      TaskOutput, ideal_speedup, speedup_for)
+                      TaskOutput, ideal_speedup, speedup_for, workload_info)
 from .monitor.results import sequential_for, to_csv_text, to_json_text, write_atomic
 
 EXIT_FAILED = 1
+_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                 if hasattr(signal, name))
 
 
 class Interrupted(Exception):
@@ -30,36 +47,134 @@ class Interrupted(Exception):
         self.code = code
 
 
+class Signals:
+    """The first SIGINT, SIGTERM or SIGHUP raises ``Interrupted`` where the run is being
+    followed; from then on (and once the run is over) signals are only noted, and hurry a
+    stop that is under way, so that writing and printing the result are never cut."""
+
+    def __init__(self) -> None:
+        self.code: int | None = None  # 128 + the first signal
+        self.controller: Controller | None = None
+
+    def install(self) -> None:
+        for sig in _SIGNALS:
+            signal.signal(sig, self._raise)
+
+    def hold(self) -> None:
+        """From now on a signal is noted, never raised."""
+        for sig in _SIGNALS:
+            signal.signal(sig, self._note)
+
+    def _raise(self, signum, _frame):
+        self.code = 128 + signum
+        self.hold()  # before raising: a second signal must not interrupt the stop
+        raise Interrupted(self.code)
+
+    def _note(self, signum, _frame):
+        if self.code is None:
+            self.code = 128 + signum
+        elif self.controller is not None:
+            self.controller.hurry()
+
+
+#: The process's signal handling for headless runs (cli.main installs it).
+SIGNALS = Signals()
+
+
 def install_signal_handlers() -> None:
-    """SIGTERM and SIGHUP stop a headless run the way Ctrl+C does."""
-    def raise_interrupted(signum, _frame):
-        raise Interrupted(128 + signum)
-
-    signal.signal(signal.SIGTERM, raise_interrupted)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, raise_interrupted)
+    """SIGINT, SIGTERM and SIGHUP stop a headless run (see ``Signals``)."""
+    SIGNALS.install()
 
 
-def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+class SafeStream(io.TextIOBase):
+    """A text stream in front of stdout or stderr that printing can never make raise:
+    characters its encoding lacks are replaced, and a write error ends the printing
+    (``broken`` holds it) instead of the program."""
+
+    def __init__(self, stream) -> None:
+        super().__init__()
+        self._stream = stream
+        self.broken: OSError | None = None
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.broken is None:
+            try:
+                try:
+                    self._stream.write(text)
+                except UnicodeEncodeError:
+                    enc = self.encoding
+                    self._stream.write(text.encode(enc, "replace").decode(enc, "replace"))
+            except (OSError, ValueError) as exc:
+                self._break(exc)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.broken is None:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError) as exc:
+                self._break(exc)
+
+    def _break(self, exc: Exception) -> None:
+        self.broken = exc if isinstance(exc, OSError) else OSError(errno.EBADF, str(exc))
+        # What is still buffered would fail again when Python flushes at exit (and print
+        # "Exception ignored"): point the descriptor at /dev/null instead.
+        try:
+            fd = self._stream.fileno()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    @property
+    def closed_quietly(self) -> bool:
+        """Broken by the reader going away (a closed pipe), which is no error to report."""
+        return isinstance(self.broken, BrokenPipeError) or (
+            self.broken is not None and self.broken.errno == errno.EPIPE)
 
 
-def _interrupt_code(exc: BaseException) -> int:
-    return getattr(exc, "code", 130) if not isinstance(exc, KeyboardInterrupt) else 130
+def _console(stream: SafeStream) -> Console:
+    plain = not stream.isatty()
+    # Piped or redirected, output is plain text as wide as it needs: no 80-column cut.
+    return Console(file=stream, highlight=False, soft_wrap=True,
+                   width=10_000 if plain else None, force_terminal=None)
+
+
+def _streams() -> tuple[SafeStream, SafeStream]:
+    return SafeStream(sys.stdout), SafeStream(sys.stderr)
 
 
 def _stop_quietly(ctl: Controller) -> None:
-    """Stop the run, and take its cancelled result, while further signals are held off."""
-    old = {sig: signal.signal(sig, signal.SIG_IGN)
-           for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
-           if sig is not None}
-    try:
-        ctl.stop()
-        while ctl.busy:
-            ctl.poll(0.1)
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
+    """Stop the run and take its cancelled result (signals are held by now)."""
+    ctl.stop()
+    while ctl.busy:
+        ctl.poll(0.1)
+
+
+def _output_status(out: SafeStream, err_console: Console) -> int:
+    """0 when stdout took everything (or its reader just left), else 1 with the reason."""
+    if out.broken is None or out.closed_quietly:
+        return 0
+    err_console.print(f"conc-tui: cannot write to stdout: {out.broken.strerror or out.broken}",
+                      markup=False)
+    return EXIT_FAILED
 
 
 def describe_python(info: dict) -> str:
@@ -70,23 +185,29 @@ def describe_python(info: dict) -> str:
 
 
 def print_summary(out: Console, result: RunResult) -> None:
-    status = {"ok": "[green]ok[/]", "failed": "[red]failed[/]",
-              "cancelled": "[yellow]cancelled[/]"}.get(result.status, result.status)
+    style = {"ok": "green", "failed": "red", "cancelled": "yellow"}.get(result.status)
     done = sum(t.status == "done" for t in result.task_results)
-    out.print(f"[bold]{result.mode}[/] · {result.workload} · {result.tasks} tasks · "
-              f"n={result.n} · sleep={result.sleep:g} s · workers={result.workers} · {status}")
+    sizes = [f"{result.tasks} tasks"]
+    work = workload_info(result.workload)
+    if work.uses_n:
+        sizes.append(f"n={result.n}")
+    if work.uses_sleep:
+        sizes.append(f"sleep={result.sleep:g} s")
+    out.print(Text.assemble((result.mode, "bold"), " · ", result.workload, " · ",
+                            " · ".join(sizes), f" · workers={result.workers} · ",
+                            (result.status, style or "")))
     out.print(f"wall {result.wall_s:.2f} s   CPU {result.cpu_s:.2f} s   "
               f"effective parallelism {result.parallelism:.2f} of {result.cpu_count} cores"
-              f" — {result.verdict.label}")
-    out.print(f"tasks: {done} done", end="")
+              f" — {result.verdict.label}", markup=False)
+    line = Text(f"tasks: {done} done")
     if result.failed_ids:
-        out.print(f", [red]{len(result.failed_ids)} failed[/] "
-                  f"({', '.join(map(str, result.failed_ids[:20]))}"
-                  f"{', …' if len(result.failed_ids) > 20 else ''})", end="")
+        line.append(f", {len(result.failed_ids)} failed", style="red")
+        line.append(f" ({', '.join(map(str, result.failed_ids[:20]))}"
+                    f"{', …' if len(result.failed_ids) > 20 else ''})")
     left = result.tasks - done - len(result.failed_ids)
     if left:
-        out.print(f", {left} not finished", end="")
-    out.print()
+        line.append(f", {left} not finished")
+    out.print(line)
     out.print(f"interpreter: {describe_python(result.python)}", markup=False)
     if result.error:
         out.print(Text.assemble(("error: ", "red"), result.error))  # runner text: not markup
@@ -125,11 +246,13 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
     """``conc-tui run``: one run, events as they happen, then the summary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    out, err = _console(), _console(stderr=True)
+    stdout, stderr = _streams()
+    out, err = _console(stdout), _console(stderr)
     recording = _Recording(record, trace)
     ctl = recording.controller()
-    code = None
-    live = quiet and out.is_terminal
+    SIGNALS.controller = ctl
+    live = quiet and stdout.isatty()
+    saving = bool(json_path or record or trace)  # files the user asked for
     progress = None
     try:
         try:
@@ -138,7 +261,8 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
             err.print(f"conc-tui: {exc}", markup=False)
             return EXIT_FAILED
         if live:
-            progress = Progress(TextColumn(f"{config.mode} · {config.workload}"), BarColumn(),
+            progress = Progress(TextColumn(f"{config.mode} · {config.workload}",
+                                           markup=False), BarColumn(),
                                 MofNCompleteColumn(), TextColumn("tasks"),
                                 TimeElapsedColumn(), console=out, transient=True)
             progress.start()
@@ -146,6 +270,8 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
         while ctl.busy:
             step = ctl.poll(0.1 if live else 0.25)
             recording.tick(ctl)
+            if stdout.broken is not None and not saving:
+                break  # nobody reads, nothing to save: stop (see the module's docstring)
             if progress is not None:
                 progress.update(bar, completed=session.counts["done"] + session.counts["failed"])
             elif not quiet:
@@ -153,10 +279,13 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
                     _event_line(out, ev)
                 for text in step.notes:  # a task restarted elsewhere, an unreadable line
                     out.print(Text(f"note: {text}", style="yellow"))
-    except (KeyboardInterrupt, Interrupted) as exc:
-        code = _interrupt_code(exc)
+        SIGNALS.hold()
+        if ctl.busy:
+            _stop_quietly(ctl)
+    except Interrupted:
         _stop_quietly(ctl)
     finally:
+        SIGNALS.hold()
         if progress is not None:
             progress.stop()
         ctl.shutdown()
@@ -164,15 +293,21 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
     # The file the user asked for first: printing may fail (a closed pipe), writing must not.
     written = _write_outputs(err, json_path, None, result) & recording.finish(err)
     print_summary(out, result)
-    if code is not None:
-        return code
-    if result.status != "ok" or not written:
+    printed = _output_status(stdout, err)
+    if SIGNALS.code is not None:
+        return SIGNALS.code
+    if stdout.broken is not None and not saving and stdout.closed_quietly:
+        return 0  # the reader left: not a failure of the run
+    if result.status != "ok" or not written or printed:
         return EXIT_FAILED
     return 0
 
 
-def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare") -> Table:
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare",
+                  plain: bool = False) -> Table:
+    """The compare table; ``plain`` (piped output) has no box, title or padding lines."""
+    table = Table(title=None if plain else title, title_justify="left", header_style="bold",
+                  box=None if plain else box.SIMPLE_HEAD, pad_edge=not plain)
     for name, justify in (("mode", "left"), ("workload", "left"), ("wall s", "right"),
                           ("CPU s", "right"), ("parallel", "right"),
                           ("speedup", "right"), ("ideal", "right"), ("status", "left")):
@@ -186,20 +321,39 @@ def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare")
     return table
 
 
+def print_compare(out: Console, stream: SafeStream, results: Sequence[RunResult]) -> None:
+    cpu = results[0].cpu_count if results else 0
+    title = f"conc-tui compare · {cpu} usable cores"
+    if stream.isatty():
+        out.print(compare_table(results, title=title))
+        return
+    # Plain text for a file or a pipe: whole header words, no trailing spaces or blank lines.
+    render = Console(file=io.StringIO(), width=10_000, color_system=None, highlight=False)
+    render.print(compare_table(results, plain=True))
+    lines = [line.rstrip() for line in render.file.getvalue().splitlines()]
+    out.print(title, markup=False)
+    for line in lines:
+        if line:
+            out.print(line, markup=False)
+
+
 def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
             csv_path: str | None = None, record: str | None = None,
             trace: str | None = None) -> int:
     """``conc-tui compare``: every mode in turn, then one table."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    out, err = _console(), _console(stderr=True)
+    stdout, stderr = _streams()
+    out, err = _console(stdout), _console(stderr)
     recording = _Recording(record, trace)
     ctl = recording.controller()
+    SIGNALS.controller = ctl
     code = None
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), console=err, transient=True,
-                        disable=not err.is_terminal)
-    plain = not out.is_terminal or not err.is_terminal
+    progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                        transient=True, disable=not stderr.isatty())
+    plain = not stdout.isatty() or not stderr.isatty()
+    saving = bool(json_path or csv_path or record or trace)
     try:
         with progress:
             overall = progress.add_task("runs", total=len(configs))
@@ -209,6 +363,8 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
             while ctl.busy:
                 step = ctl.poll(0.1)
                 recording.tick(ctl)
+                if stdout.broken is not None and not saving:
+                    break  # nobody reads, nothing to save: stop
                 if step.finished is not None:
                     progress.remove_task(bar)
                     progress.advance(overall)
@@ -225,21 +381,28 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
                 if ctl.busy:
                     progress.update(bar, completed=session.counts["done"]
                                     + session.counts["failed"])
+            SIGNALS.hold()
+            if ctl.busy:
+                _stop_quietly(ctl)
     except StartError as exc:
         err.print(f"conc-tui: {exc}", markup=False)
         code = EXIT_FAILED
-    except (KeyboardInterrupt, Interrupted) as exc:
-        code = _interrupt_code(exc)
+    except Interrupted:
         _stop_quietly(ctl)
     finally:
+        SIGNALS.hold()
         ctl.shutdown()
     results = ctl.results
     written = _write_outputs(err, json_path, csv_path, results) & recording.finish(err)
-    cpu = results[0].cpu_count if results else 0
-    out.print(compare_table(results, title=f"conc-tui compare · {cpu} usable cores"))
+    print_compare(out, stdout, results)
+    printed = _output_status(stdout, err)
+    if SIGNALS.code is not None:
+        return SIGNALS.code
     if code is not None:
         return code
-    if any(r.status != "ok" for r in results) or not written:
+    if stdout.broken is not None and not saving and stdout.closed_quietly:
+        return 0
+    if any(r.status != "ok" for r in results) or not written or printed:
         return EXIT_FAILED
     return 0
 
@@ -305,7 +468,8 @@ def replay_summary(rec, *, json_path: str | None = None) -> int:
     from .monitor.replay import RecordedSource, config_of
     from .monitor.session import Session
 
-    out, err = _console(), _console(stderr=True)
+    stdout, stderr = _streams()
+    out, err = _console(stdout), _console(stderr)
     results = []
     cores = int(rec.machine.get("usable_cores") or 1)
     for run in rec.runs:
@@ -329,7 +493,7 @@ def export(rec, *, trace_path: str | None = None, csv_path: str | None = None) -
     """``conc-tui export FILE --trace OUT --csv OUT``."""
     from .monitor.trace import tasks_csv, to_trace_json
 
-    err = _console(stderr=True)
+    err = _console(_streams()[1])
     files = {}
     if trace_path:
         files[trace_path] = to_trace_json(rec)

@@ -12,9 +12,9 @@ import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
-from . import events, progress, workloads
+from . import events, progress, registry, supervise, workloads
 from .protocol import TaskDone, TaskFailed, TaskStarted
 
 
@@ -33,6 +33,13 @@ class Plan(object):
         self.t0 = 0.0
 
 
+def sleepers(plan):
+    """How many tasks of ``plan`` can sleep at once: every task, or a pool's workers."""
+    if registry.mode(plan.mode).pooled:
+        return min(plan.tasks, plan.workers)
+    return plan.tasks
+
+
 class TaskContext(object):
     """A plan, its progress slots and the multiprocessing context: what modes and tasks use.
 
@@ -45,6 +52,8 @@ class TaskContext(object):
         self.plan = plan
         self.progress = progress_view
         self.mp = mp
+        #: Set when the run is being cancelled: workers dying then is no failure.
+        self.stopping = threading.Event()
 
     def __getstate__(self):
         return {"plan": self.plan}  # a mapping cannot be pickled: the worker maps it again
@@ -53,14 +62,16 @@ class TaskContext(object):
         self.plan = state["plan"]
         self.progress = None
         self.mp = None
+        self.stopping = None
 
     def in_worker(self, parent_pid):
         """Set up a worker process: default signals, parent-death signal, the progress map."""
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when work stops
         _die_with_parent(parent_pid)
-        if self.progress is None:
+        if self.progress is None:  # not forked: nothing of the runner's state came along
             self.progress = progress.open_map(self.plan.progress_path, self.plan.tasks)
+            workloads.pace(sleepers(self.plan))
         events.set_clock(self.plan.t0)
 
     def run_task(self, myid):
@@ -132,18 +143,23 @@ def _process_entry(ctx, parent_pid, myid):
 
 
 # A process pool pickles every call it sends to a worker, so the context cannot travel with
-# each task: the pool's initializer keeps it here, once per worker process.
+# each task: the pool's initializer keeps it here, once per worker process, with the
+# shared slots that say which task this worker runs (see supervise.py).
 _pool_ctx = None
+_pool_slots = None
 
 
-def _pool_init(ctx, parent_pid):
-    global _pool_ctx
+def _pool_init(ctx, parent_pid, slots):
+    global _pool_ctx, _pool_slots
     ctx.in_worker(parent_pid)
-    _pool_ctx = ctx
+    _pool_ctx, _pool_slots = ctx, slots
 
 
 def _pool_task(myid):
-    return _pool_ctx.run_task(myid)
+    _pool_slots[myid] = os.getpid()
+    ok = _pool_ctx.run_task(myid)
+    _pool_slots[myid] = supervise.DONE if ok else supervise.FAILED
+    return ok
 
 
 # -- modes --------------------------------------------------------------------------------
@@ -181,16 +197,30 @@ def run_asyncio(ctx):
 
 def run_processes(ctx):
     me = os.getpid()
-    procs = [ctx.mp.Process(target=_process_entry, args=(ctx, me, i), name="task-%d" % i)
-             for i in range(ctx.plan.tasks)]
-    for p in procs:
-        p.start()
-    for p in procs:
+    procs = []
+    try:
+        for i in range(ctx.plan.tasks):
+            p = ctx.mp.Process(target=_process_entry, args=(ctx, me, i), name="task-%d" % i)
+            p.start()
+            procs.append(p)
+    except OSError as exc:
+        # A worker could not start: end those that did, so the run is over (and each of
+        # its tasks accounted for) before it reports why.
+        supervise.end_workers(procs)
+        raise supervise.StartFailed("cannot start worker process %d of %d: %s" % (
+            len(procs) + 1, ctx.plan.tasks, exc.strerror or exc)) from None
+    failed = 0
+    for i, p in enumerate(procs):
         p.join()
-    return sum(p.exitcode != 0 for p in procs)
+        if p.exitcode == 0:
+            continue
+        failed += 1
+        if p.exitcode != 1 and not ctx.stopping.is_set():
+            # Killed before it could say how its task ended (exit 1 is a reported failure).
+            supervise.report_lost(i, p.pid, p.exitcode)
+    return failed
 
 
 def run_process_pool(ctx):
-    with ProcessPoolExecutor(max_workers=ctx.plan.workers, mp_context=ctx.mp,
-                             initializer=_pool_init, initargs=(ctx, os.getpid())) as ex:
-        return sum(not ok for ok in ex.map(_pool_task, range(ctx.plan.tasks)))
+    slots = ctx.mp.RawArray("q", ctx.plan.tasks)
+    return supervise.run_pool(ctx, _pool_init, (ctx, os.getpid(), slots), _pool_task, slots)

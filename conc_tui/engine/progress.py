@@ -19,10 +19,19 @@ def create_map(tasks, prefix="conc-tui-"):
     """Create and map a zeroed progress file; returns (path, mmap, memoryview of doubles)."""
     fd, path = tempfile.mkstemp(prefix=prefix, dir=shm_dir())
     try:
-        os.ftruncate(fd, max(1, tasks) * SLOT)
-        mm = mmap.mmap(fd, max(1, tasks) * SLOT)
-    finally:
+        size = max(1, tasks) * SLOT
+        # Reserve the pages now: a sparse file on a full /dev/shm maps fine and then kills
+        # whoever first touches a page with SIGBUS. Reserved, it fails here, with a reason.
+        if hasattr(os, "posix_fallocate"):
+            os.posix_fallocate(fd, 0, size)
+        else:
+            os.ftruncate(fd, size)
+        mm = mmap.mmap(fd, size)
+    except BaseException:
         os.close(fd)
+        unlink(path)
+        raise
+    os.close(fd)
     return path, mm, memoryview(mm).cast("d")
 
 

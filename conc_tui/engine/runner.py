@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 
-from . import events, modes, progress, registry
+from . import events, modes, progress, registry, workloads
+from .supervise import StartFailed
 from .facts import python_info, usable_cpus
 from .protocol import RunFinished, RunStarted
 
@@ -42,6 +43,7 @@ class Run(object):
         self.finished = False
         self.cancelling = False
         self.cpu0 = 0.0
+        self.ctx = None
 
     def finish(self, status, error=None):
         """Report the end of the run exactly once. False when it was already reported."""
@@ -49,8 +51,9 @@ class Run(object):
             if self.finished:
                 return False
             self.finished = True
-        if self.cancelling and status == "failed":
-            # The main thread saw the workers we are terminating die: that is the cancel.
+        if self.cancelling:
+            # The main thread saw the workers we are terminating die (a pool ends its run
+            # early, with no failure of its own, once its workers are gone): that is the cancel.
             status = "cancelled"
         wall = events.now()
         events.emit(RunFinished(status=status, wall_s=round(wall, 6),
@@ -60,6 +63,8 @@ class Run(object):
     def cancel(self):
         """Stop every worker process, report the run as cancelled, and end the runner."""
         self.cancelling = True  # before any worker dies, so their deaths are no failure
+        if self.ctx is not None:
+            self.ctx.stopping.set()
         for child in multiprocessing.active_children():
             try:
                 child.terminate()
@@ -77,6 +82,21 @@ class Run(object):
         self.finish("cancelled")
         progress.unlink(self.plan.progress_path)
         os._exit(130)
+
+
+def nice_session(nice):
+    """Lower the priority of this runner's whole session, not only of its processes.
+
+    Under Linux's autogroup scheduling (on by default in many distributions) the CPU is
+    shared between sessions first, and a nice value counts only inside its session. The
+    runner starts a session of its own, so at nice 19 its thousand workers still took as
+    much CPU as the screen's whole session; the session's own nice fixes that.
+    """
+    try:
+        with open("/proc/self/autogroup", "w") as fh:
+            fh.write(str(nice))
+    except (OSError, ValueError):
+        pass  # no autogroup here (or not Linux): the process nice is all there is
 
 
 def watch_control(run):
@@ -107,6 +127,16 @@ def main(argv):
             os.nice(nice)
         except OSError:
             pass
+        nice_session(nice)
+    if resource is not None:
+        # Every worker process holds descriptors here: use all the hard limit allows (the
+        # monitor checked the run against it before starting it).
+        try:
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            if soft != hard:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (OSError, ValueError):
+            pass
     # stdout is the event pipe: nothing else may write to it.
     sys.stdout = sys.stderr
 
@@ -119,6 +149,8 @@ def main(argv):
         mp = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
         start_method = mp.get_start_method()
 
+    # Forked workers inherit the pace; others set it again in TaskContext.in_worker.
+    workloads.pace(modes.sleepers(plan))
     ctx = modes.TaskContext(plan, progress.open_map(plan.progress_path, plan.tasks), mp)
     # Forked workers inherit the mapping, so the name can go now; other start methods
     # open it by name in each worker, and the name goes when the run ends.
@@ -126,6 +158,7 @@ def main(argv):
         progress.unlink(plan.progress_path)
 
     run = Run(plan)
+    run.ctx = ctx
     run.cpu0 = cpu_seconds()
     plan.t0 = time.monotonic()
     events.set_clock(plan.t0)
@@ -139,6 +172,9 @@ def main(argv):
                            start_method=start_method, nice=nice))
     try:
         failed = run_mode(ctx)
+    except StartFailed as exc:  # already a one-line reason
+        run.finish("failed", error=str(exc))
+        return 1
     except BaseException as exc:  # the run itself broke: say so, then end
         import traceback
 

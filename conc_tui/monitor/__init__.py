@@ -10,13 +10,15 @@ the engine only through here.
     runstate.py        the one reducer: events in, task states, counts and spans out
     session.py         one run: a source and its reduced state
     controller.py      the runs of a session, compare, and the sampler's attachment
-    sampler.py         per-core load and the run's process tree, from psutil
+    sampler.py         per-core load and the run's process tree, from psutil and /proc
+    sampler_process.py the sampler in a process of its own, off the app's GIL
     results.py         a run summarised, speedups, JSON and CSV
     verdict.py         the plain reading of a run's parallelism
     recording.py       recordings: written as runs go, read back
     replay.py          a recorded run as a run source, and its samples as a sampler
     trace.py           a recording as a Chrome Trace Event file (Perfetto)
     pythons.py         interpreters on PATH, in pyenv and uv, by version
+    limits.py          how many threads and processes the machine lets a run start
 """
 from ..engine.facts import python_info
 from ..engine.protocol import (PROTOCOL_VERSION, Event, RunFinished, RunStarted, TaskDone,
@@ -26,9 +28,11 @@ from ..engine.registry import mode as mode_info
 from ..engine.registry import workload as workload_info
 from .config import ConfigError, RunConfig, check_python, usable_cpus
 from .controller import Controller, Reading, Step, compare_configs
+from .limits import check_limits
 from .results import RunResult, TaskResult, ideal_speedup, speedup_for
 from .runstate import RunState, TaskState
 from .sampler import Sample, Sampler, ThreadLoad
+from .sampler_process import SamplerProcess
 from .session import Session
 from .sources import Capabilities, RunSource, StartError
 from .verdict import Verdict, verdict_for
@@ -39,8 +43,8 @@ __all__ = [
     "MODE_LIST", "MODES", "WORKLOAD_LIST", "WORKLOADS", "compare_order", "mode_info",
     "workload_info",
     "ConfigError", "RunConfig", "check_python", "usable_cpus",
-    "Controller", "Reading", "Step", "compare_configs",
+    "Controller", "Reading", "Step", "compare_configs", "check_limits",
     "RunResult", "TaskResult", "ideal_speedup", "speedup_for",
-    "RunState", "TaskState", "Sample", "Sampler", "ThreadLoad", "Session",
+    "RunState", "TaskState", "Sample", "Sampler", "SamplerProcess", "ThreadLoad", "Session",
     "Capabilities", "RunSource", "StartError", "Verdict", "verdict_for",
 ]

@@ -59,6 +59,7 @@ class Reading:
     processes: int = 0
     threads: list[ThreadLoad] = field(default_factory=list)
     runner_share: float | None = None
+    thread_count: int = 0  # the runner's threads (``threads`` may detail fewer)
 
 
 @dataclass
@@ -210,6 +211,15 @@ class Controller:
         finally:
             self.stopping = False
 
+    def hurry(self) -> None:
+        """Kill the current run's processes now, without waiting for a clean stop (a second
+        signal while stopping). Safe from a signal handler; the run ends ``cancelled``."""
+        session = self.session
+        if session is not None:
+            hurry = getattr(session.source, "hurry", None)
+            if hurry is not None:
+                hurry()
+
     def shutdown(self) -> None:
         """Stop the run and everything it started, now (blocks up to ~2 s); idempotent."""
         self.queue.clear()
@@ -218,6 +228,9 @@ class Controller:
             session.stop()
             session.close()
         self._attach(None)
+        close = getattr(self.sampler, "close", None)  # a sampler with a process of its own
+        if close is not None:
+            close()
 
     # -- results ---------------------------------------------------------------------------
 
@@ -273,4 +286,5 @@ class Controller:
         reading.now = s.parallelism_now
         reading.processes, reading.threads = s.processes, s.threads
         reading.runner_share = s.runner_share
+        reading.thread_count = getattr(s, "thread_count", 0) or len(s.threads)
         return reading

@@ -95,7 +95,10 @@ def sequential_for(result: RunResult, history: Iterable[RunResult]) -> RunResult
 
 
 def speedup_for(result: RunResult, history: Iterable[RunResult]) -> float | None:
-    """Wall time of the latest comparable ``sequential`` run divided by this run's."""
+    """Wall time of the latest comparable ``sequential`` run divided by this run's; None
+    for a run that did not finish well (a cancelled run's short wall time is no speed)."""
+    if result.status != "ok":
+        return None
     base = sequential_for(result, history)
     if base is None or result.wall_s <= 0:
         return None
@@ -179,7 +182,19 @@ def to_csv_text(results: Sequence[RunResult]) -> str:
 
 def check_writable(path: str) -> str | None:
     """Why ``path`` cannot be written, or None when it can (checked before a run starts)."""
+    if not os.path.isabs(path):
+        try:
+            os.getcwd()
+        except OSError:
+            return "the working directory no longer exists (give an absolute path)"
     directory = os.path.dirname(os.path.abspath(path)) or "."
+    name = os.path.basename(path)
+    try:
+        name_max = os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    if len(os.fsencode(name)) > name_max:
+        return f"the file name is longer than {name_max} bytes"
     if os.path.isdir(path):
         return f"{path} is a directory"
     if not os.path.isdir(directory):

@@ -60,8 +60,23 @@ class RunnerProcess:
                                             daemon=True)
         # The stderr reader first: the stdout reader joins it once the runner has exited,
         # which can happen before this thread gets to run again.
-        self._err_reader.start()
-        self._reader.start()
+        try:
+            self._err_reader.start()
+            self._reader.start()
+        except RuntimeError as exc:  # no thread left to read it (a pid or memory limit)
+            self._abandon()
+            raise OSError(f"cannot start a thread to read the runner: {exc}") from None
+
+    def _abandon(self) -> None:
+        """End and reap a runner whose readers could not start; nothing is left behind."""
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._proc.wait()
+        self.returncode = self._proc.returncode
+        self.close()
+        self._reaped.set()
 
     @property
     def reaped(self) -> bool:
@@ -88,7 +103,7 @@ class RunnerProcess:
             if not self._reaped.wait(min(STOP_GRACE_S, timeout * 0.6)):
                 self.kill_group()
             self._reaped.wait(max(0.1, timeout * 0.4))
-        if self._reader is not None:
+        if self._reader is not None and self._reader.ident is not None:
             self._reader.join(0.5)
 
     def kill_group(self) -> None:
@@ -175,6 +190,6 @@ class RunnerProcess:
             self.returncode = proc.returncode
         proc.returncode = self.returncode
         self.exited_at = time.monotonic()
-        if self._err_reader is not None:
+        if self._err_reader is not None and self._err_reader.ident is not None:
             self._err_reader.join(1.0)
         self._reaped.set()

@@ -10,6 +10,7 @@ last line of its diagnostics as the reason.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import threading
 import time
@@ -19,9 +20,25 @@ from ..engine import progress as progress_map
 from ..engine import registry
 from ..engine.boot import boot_command
 from ..engine.protocol import Event, RunFinished, RunStarted, parse_line
-from .config import RunConfig, usable_cpus
+from .config import ConfigError, RunConfig, usable_cpus
+from .limits import check_limits
 from .runner_process import RunnerProcess
 from .sources import Capabilities, StartError
+
+
+def runner_death(returncode: int | None, stderr_tail: str) -> str:
+    """Why a runner ended without reporting the end of its run, in one line."""
+    last = (stderr_tail.strip().splitlines() or [""])[-1].strip()
+    if returncode is not None and returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = "?"
+        why = f"runner killed by signal {-returncode} ({name})"
+        if -returncode == getattr(signal, "SIGBUS", 0):
+            why += f": out of shared memory in {progress_map.shm_dir()}?"
+        return f"{why}; it said: {last}" if last else why
+    return last or f"the runner exited with status {returncode} without finishing the run"
 
 
 class RunnerSource:
@@ -57,6 +74,10 @@ class RunnerSource:
             raise RuntimeError("a source runs once; make a new one")
         cfg = self.config
         try:
+            check_limits(cfg, self.cpu_count)
+        except ConfigError as exc:
+            raise StartError(str(exc)) from None
+        try:
             self._path, self._mm, self._view = progress_map.create_map(cfg.tasks)
         except OSError as exc:
             raise StartError(f"cannot create the progress map in {progress_map.shm_dir()}: "
@@ -88,6 +109,12 @@ class RunnerSource:
             self._stop_requested = True
         self._process.stop(timeout)
         self._release()
+
+    def hurry(self) -> None:
+        """Kill the runner's whole process group now (a stop that should not wait)."""
+        if self._process is not None:
+            self._stop_requested = True
+            self._process.kill_group()
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._process is not None and self._process.wait(timeout)
@@ -152,8 +179,7 @@ class RunnerSource:
             status = "cancelled" if self._stop_requested else "failed"
             error = None
             if status == "failed":
-                error = (proc.stderr_tail.strip().splitlines()
-                         or [f"runner exited with status {proc.returncode}"])[-1]
+                error = runner_death(proc.returncode, proc.stderr_tail)
             wall = self.elapsed() if self._started is not None else 0.0
             fin = RunFinished(status=status, wall_s=wall, cpu_s=proc.rusage_cpu, error=error,
                               synthetic=True)

@@ -87,12 +87,16 @@ class RunState:
         task = self.tasks[ev.id]
         if new == "running" and task.state == "running" and (ev.pid, ev.tid) != (task.pid,
                                                                                  task.tid):
-            # Started again on another worker: a cluster retries the task of a worker that
-            # died. Not an error: the task moves there.
+            # Started again elsewhere: a broken process pool's tasks run again on a new
+            # pool, a cluster retries the task of a worker that died. Not an error: the
+            # task moves there (back to waiting for a moment, so the counts stay true).
             task.restarts += 1
             self._warn(f"task {ev.id} restarted on {ev.where or f'pid {ev.pid}'} "
                        f"(its worker went away)")
-        elif _RANK[new] <= _RANK[task.state]:
+            self.counts["running"] -= 1
+            self.counts["waiting"] += 1
+            task.state = "waiting"
+        if _RANK[new] <= _RANK[task.state]:
             # Out of order or repeated (a task never goes back to running, nor ends twice).
             self._warn(f"{ev.kind} for task {ev.id}, which is already {task.state}")
             return False

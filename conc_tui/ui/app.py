@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Footer, Input
 
-from ..monitor import (MODES, ConfigError, Controller, RunConfig, Sampler, StartError,
+from ..monitor import (MODES, ConfigError, Controller, RunConfig, SamplerProcess, StartError,
                        compare_configs)
 from ..monitor.controller import SourceFactory, Step
 from .clock import ElapsedClock, StatusLine
@@ -48,7 +48,7 @@ class ConcApp(App[int]):
     """conc-tui's live screen. See the module docstring for how it is driven.
 
     ``source_factory(config)`` makes a run source (default: a runner process; tests pass
-    ``monitor.scripted.ScriptedSource``); ``sampler`` defaults to a real ``Sampler``.
+    ``monitor.scripted.ScriptedSource``); ``sampler`` defaults to a real ``SamplerProcess``.
     ``live=False`` starts no timers: the caller draws frames with ``tick()`` and samples with
     ``sample_tick()`` (deterministic snapshots). ``python_info`` is the interpreter shown
     before the first run (default: the one ``config`` runs on). ``recorder``: a
@@ -70,6 +70,7 @@ class ConcApp(App[int]):
     GRID_EVERY = 3  # frames
     CHART_S = 2.0  # seconds between redraws of the cores chart
     SAMPLE_S = 1.0
+    FIRST_FRAME_S = 0.15  # for the first frame's bytes to reach the terminal
 
     BINDINGS = [
         Binding("r", "run", "Run"),
@@ -93,7 +94,7 @@ class ConcApp(App[int]):
         super().__init__()
         self.config = config  # what the controls do not set (python, nice, fail_tasks)
         # about the last minute of history, at the sample rate
-        sampler = sampler if sampler is not None else Sampler(
+        sampler = sampler if sampler is not None else SamplerProcess(
             history=max(2, round(60 / self.SAMPLE_S)))
         self.ctl = Controller(source_factory=source_factory, sampler=sampler, recorder=recorder)
         self.autorun = autorun
@@ -141,11 +142,18 @@ class ConcApp(App[int]):
             self.query_one(f"#{view}").border_title = view.capitalize()
         self._show_ready()
         if self.live:
-            self.sample_tick()  # the sampler's baseline
             self.set_interval(self.SAMPLE_S, self.feed.idle_tick, name="sample")
             self.terminal.install(headless=self.is_headless)
+
+    def on_ready(self) -> None:
+        """The first frame is out: a moment later the sampler's process and a --run start."""
+        self.set_timer(self.FIRST_FRAME_S, self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        if self.live:
+            self.feed.request()  # the sampler's baseline, in a worker thread
         if self.autorun:
-            self.call_after_refresh(self.action_run)
+            self.action_run()
 
     def on_unmount(self) -> None:
         self.shutdown()
@@ -241,7 +249,8 @@ class ConcApp(App[int]):
             self.cores.update_sample(reading.sample, reading.history)
             if reading.now is not None:
                 self.parallelism.update_live(reading.now, reading.run, reading.processes,
-                                             reading.threads, reading.runner_share)
+                                             reading.threads, reading.runner_share,
+                                             reading.thread_count)
 
     # -- runs ------------------------------------------------------------------------------
 

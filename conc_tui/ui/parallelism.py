@@ -65,6 +65,7 @@ class ParallelismPanel(ComponentStyles, Widget):
         self.processes = 0
         self.threads: list[ThreadLoad] = []
         self.runner_share: float | None = None
+        self.thread_count = 0
 
     def _style(self, name: str):
         return self.component_style(f"parallelism--{name}")
@@ -78,12 +79,15 @@ class ParallelismPanel(ComponentStyles, Widget):
         self.refresh()
 
     def update_live(self, now: float, run: float | None, processes: int,
-                    threads: Sequence[ThreadLoad], runner_share: float | None = None) -> None:
+                    threads: Sequence[ThreadLoad], runner_share: float | None = None,
+                    thread_count: int | None = None) -> None:
         """One sample while a run goes. ``runner_share``: cores the runner process's own
-        threads used (also threads that ended since the last sample)."""
+        threads used (also threads that ended since the last sample); ``thread_count``: its
+        threads, when ``threads`` does not list them all."""
         self.now, self.run = now, run
         self.processes, self.threads = processes, list(threads)
         self.runner_share = runner_share
+        self.thread_count = thread_count or len(self.threads)
         self.refresh()
 
     def finish_run(self, parallelism: float) -> None:
@@ -138,10 +142,11 @@ class ParallelismPanel(ComponentStyles, Widget):
         lab = self._style("label")
         if self.processes:
             shares = [t.share for t in self.threads]
+            count = max(self.thread_count, len(shares))
             procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
-            if shares and self.processes == 1:  # threads of one process: do they share?
+            if count and self.processes == 1:  # threads of one process: do they share?
                 used = self.runner_share if self.runner_share is not None else sum(shares)
-                out.append(f"{procs} · {len(shares)} threads: {used:.2f} cores", lab)
+                out.append(f"{procs} · {count} threads: {used:.2f} cores", lab)
             else:
                 out.append(f"{procs} in the run", lab)
         else:

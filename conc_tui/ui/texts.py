@@ -32,7 +32,10 @@ def finished_text(result: RunResult, ctl: Controller, comparing: bool) -> str:
             return (f"compare done: {len(summary.runs)} modes — fastest {best.mode} "
                     f"{best.wall_s:.2f} s{vs} — g shows the chart, t the table")
     what = "compare" if comparing else result.mode
-    text = f"{what}: {result.status} after {format_elapsed(result.wall_s)} — {result.verdict.text}"
+    text = f"{what}: {result.status} after {format_elapsed(result.wall_s)}"
+    if result.error:  # why the run itself failed comes first: it matters more than a verdict
+        return f"{text} — {result.error}"
+    text += f" — {result.verdict.text}"
     if result.failed_ids:
         text += f" — {len(result.failed_ids)} task(s) failed"
     return text
