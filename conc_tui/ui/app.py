@@ -2,9 +2,9 @@
 
 The app drives the monitor's ``Controller`` like the headless CLI does, and only draws:
 
-- one frame timer (10 Hz, only while a run goes, due just after each tenth of the clock)
-  polls the controller and applies what it brought in one ``batch_update``: the elapsed
-  clock every frame, the task cells and the event log every third frame;
+- one frame timer (10 Hz, only while a run goes: ``frames.FramePacer``) polls the
+  controller and applies what it brought in one ``batch_update``: the elapsed clock every
+  frame, the task cells and the event log every third frame;
 - one sample timer (1 Hz; during a run the frames pace it) has a thread worker take a
   sample, and the cores and parallelism panels draw it when it arrives;
 - the blocking stop runs in a thread worker, which posts ``SessionStopped``.
@@ -29,6 +29,7 @@ from .compare_chart import CompareChart
 from .controls import Controls
 from .cores import CoresPanel
 from .events import EventLog, note_line
+from .frames import FramePacer
 from .help import HelpScreen
 from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
@@ -103,7 +104,7 @@ class ConcApp(App[int]):
         self.terminal = Terminal(self._on_signal)
         self.frames = 0  # frames applied while a run went (tests, benchmarks)
         self._pending_events: list = []  # for the event log's next repaint
-        self._frame_timer = None
+        self.pacer = FramePacer(self, self.FRAME_S, self.SAMPLE_S)
         self.feed = SampleFeed(self, self.ctl, live)
 
     sampler = property(lambda self: self.ctl.sampler)
@@ -208,31 +209,6 @@ class ConcApp(App[int]):
         if step.finished is not None:
             self._run_ended(step)
 
-    def _schedule_frame(self) -> None:
-        """The frame timer: one-shot, due just after the clock's next tenth of a second, so
-        a late frame delays the clock a little but never makes it skip a tenth. It runs only
-        while a run goes."""
-        if self._frame_timer is not None:
-            self._frame_timer.stop()
-            self._frame_timer = None
-        if not self.live or self.ctl.session is None:
-            return
-        delay = self.FRAME_S - self.ctl.session.elapsed() % self.FRAME_S + 0.004
-        self._frame_timer = self.set_timer(delay, self._frame, name="frame")
-
-    def _frame(self) -> None:
-        self._frame_timer = None
-        self.tick()
-        per_sample = round(self.SAMPLE_S / self.FRAME_S)
-        if self.ctl.busy and self.frames % per_sample == 0:
-            # While a run goes the sample (and the chart it may redraw) falls halfway between
-            # two frames, never just before one, so it cannot delay the clock.
-            self.set_timer(self.FRAME_S / 2, self.feed.request, name="sample")
-        elif self.ctl.busy and self.frames % per_sample == per_sample // 2:
-            # a frame with no sample after it: once it is on the screen, ~90 ms to spare
-            self.call_after_refresh(self.terminal.collect_garbage)
-        self._schedule_frame()
-
     # -- samples (1 Hz) --------------------------------------------------------------------
 
     def sample_tick(self) -> None:
@@ -282,7 +258,7 @@ class ConcApp(App[int]):
             self.status.show(running_text(session.config, self.ctl))
             self.action_view("events")
         self.refresh_bindings()
-        self._schedule_frame()
+        self.pacer.schedule()
 
     def _run_ended(self, step: Step) -> None:
         result = step.finished
