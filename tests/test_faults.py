@@ -185,7 +185,8 @@ def test_a_task_run_again_on_a_new_worker_is_running_once():
     assert changed == {0}
     assert state.counts == {"waiting": 1, "running": 1, "done": 0, "failed": 0}
     assert (state.tasks[0].pid, state.tasks[0].start_s) == (11, 0.5)
-    assert state.warnings == []
+    assert state.tasks[0].restarts == 1  # said once, as a note: "task 0 restarted on pid 11"
+    assert len(state.warnings) == 1 and "task 0 restarted on pid 11" in state.warnings[0]
     state.apply([TaskFailed(id=1, pid=12, tid=12, t=0.6, error="worker died: signal 9")])
     assert state.tasks[1].state == "failed"
 
