@@ -52,7 +52,8 @@ def _python(text: str) -> str:
     return text
 
 
-def _add_size_options(p: argparse.ArgumentParser, *, single: bool, sub: bool = False) -> None:
+def _add_size_options(p: argparse.ArgumentParser, *, single: bool, sub: bool = False,
+                      workers: bool = True) -> None:
     def default(value):
         # A subcommand sets only what is given after it, so that options given before it
         # ("conc-tui --tasks 8 run") are kept, not silently reset to the defaults.
@@ -71,8 +72,9 @@ def _add_size_options(p: argparse.ArgumentParser, *, single: bool, sub: bool = F
                    help="size of heavy(n): x**y for x, y in 1..n-1 (default: 500)")
     p.add_argument("--sleep", "-s", type=_arg("sleep"), default=default(2.0), metavar="S",
                    help="seconds each io task sleeps (default: 2.0)")
-    p.add_argument("--workers", type=_arg("workers"), default=default(None), metavar="N",
-                   help="pool size for thread-pool and process-pool (default: usable cores)")
+    if workers:
+        p.add_argument("--workers", type=_arg("workers"), default=default(None), metavar="N",
+                       help="pool size for thread-pool and process-pool (default: usable cores)")
     p.add_argument("--python", type=_python, default=default(None), metavar="PATH",
                    help="run the work under another interpreter, CPython 3.9+ "
                         "(e.g. a free-threaded python3.13t); default: this one")
@@ -169,6 +171,19 @@ def _add_replay_commands(sub, fmt) -> None:
     exp.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
     exp.add_argument("--trace", metavar="OUT", help="write the trace to OUT")
     exp.add_argument("--csv", metavar="OUT", help="write one row per task to OUT")
+    scl = sub.add_parser("scale", formatter_class=fmt,
+                         help="how far it scales: the same tasks at several worker counts",
+                         description="Run the same tasks with a pooled mode at each worker "
+                                     "count, then print wall time, speedup against one "
+                                     "worker and efficiency, and fit Amdahl's law to them.")
+    _add_size_options(scl, single=True, sub=True, workers=False)
+    scl.set_defaults(mode=None)  # None: process-pool (a pooled mode is what it varies)
+    scl.add_argument("--workers", type=_worker_list, default=None, metavar="1,2,4",
+                     help="the worker counts (default: 1, 2, 4 ... up to twice the usable cores)")
+    scl.add_argument("--json", metavar="FILE", help="write the rows and the fit as JSON to FILE")
+    scl.add_argument("--csv", metavar="FILE", help="write the rows as CSV to FILE")
+    _add_recording_options(scl)
+
     srv = sub.add_parser("serve", formatter_class=fmt,
                          help="the app in a browser (textual-serve): one app per tab",
                          description="Serve the app to web browsers: each tab gets its own app "
@@ -187,7 +202,19 @@ def _add_replay_commands(sub, fmt) -> None:
     srv.add_argument("--follow", metavar="FILE",
                      help="every tab follows the recording FILE (read-only)")
     _add_size_options(srv, single=True, sub=True)
-    _SUBPARSERS.update(replay=rep, export=exp, serve=srv)
+    _SUBPARSERS.update(replay=rep, export=exp, serve=srv, scale=scl)
+
+
+def _worker_list(text: str) -> list[int]:
+    from .monitor.config import ConfigError, parse_workers
+
+    try:
+        counts = [parse_workers(part) for part in text.split(",") if part.strip()]
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not counts or None in counts:
+        raise argparse.ArgumentTypeError(f"--workers takes counts like 1,2,4, not {text!r}")
+    return sorted(set(counts))
 
 
 def _speed(text: str) -> float:
@@ -200,15 +227,17 @@ def _speed(text: str) -> float:
     return value
 
 
-def _config(args, mode: str | None = None, workload: str | None = None):
+def _config(args, mode: str | None = None, workload: str | None = None, **changes):
     from .monitor import RunConfig
 
-    return RunConfig(
+    fields = dict(
         mode=mode or args.mode, workload=workload or args.workload, tasks=args.tasks,
         n=args.n, sleep=args.sleep, workers=args.workers, python=args.python, nice=args.nice,
         fail_tasks=tuple(getattr(args, "fail_task", ()) or ()),
         threads_per_worker=args.threads_per_worker, scheduler=args.scheduler,
     )
+    fields.update(changes)
+    return RunConfig(**fields)
 
 
 def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
@@ -294,11 +323,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_limits(parser, args, [config])
         headless.install_signal_handlers()
         return headless.run(config, json_path=args.json, quiet=args.quiet, **record)
+    if args.command == "scale":
+        return _scale(args, parser, headless, record)
     base = _config(args, mode="sequential", workload=args.workloads[0])
     configs = compare_configs(base, args.modes, args.workloads)
     _check_limits(parser, args, configs)
     headless.install_signal_handlers()
     return headless.compare(configs, json_path=args.json, csv_path=args.csv, **record)
+
+
+def _scale(args, parser, headless, record) -> int:
+    from .monitor import mode_info, usable_cpus
+    from .monitor.scaling import default_workers, scale_configs
+
+    mode = args.mode or "process-pool"
+    if not mode_info(mode).pooled:
+        _SUBPARSERS["scale"].error(f"--mode: scale varies the pool size: choose a pooled mode "
+                                   f"({', '.join(m for m in MODES if mode_info(m).pooled)})")
+    counts = args.workers or default_workers(usable_cpus())
+    if 1 not in counts:
+        counts = [1] + counts  # speedups are measured against one worker
+    configs = scale_configs(_config(args, mode=mode, workers=None), counts)
+    _check_limits(parser, args, configs)
+    headless.install_signal_handlers()
+    return headless.scale(configs, json_path=args.json, csv_path=args.csv, **record)
 
 
 def _serve(args) -> int:

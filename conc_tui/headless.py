@@ -323,13 +323,18 @@ def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare",
 
 def print_compare(out: Console, stream: SafeStream, results: Sequence[RunResult]) -> None:
     cpu = results[0].cpu_count if results else 0
-    title = f"conc-tui compare · {cpu} usable cores"
+    _print_table(out, stream, f"conc-tui compare · {cpu} usable cores",
+                 lambda title, plain: compare_table(results, title=title, plain=plain))
+
+
+def _print_table(out: Console, stream: SafeStream, title: str, table) -> None:
+    """``table(title, plain)`` on a terminal; for a file or a pipe, plain text: whole header
+    words, no trailing spaces or blank lines."""
     if stream.isatty():
-        out.print(compare_table(results, title=title))
+        out.print(table(title, False))
         return
-    # Plain text for a file or a pipe: whole header words, no trailing spaces or blank lines.
     render = Console(file=io.StringIO(), width=10_000, color_system=None, highlight=False)
-    render.print(compare_table(results, plain=True))
+    render.print(table(None, True))
     lines = [line.rstrip() for line in render.file.getvalue().splitlines()]
     out.print(title, markup=False)
     for line in lines:
@@ -337,10 +342,73 @@ def print_compare(out: Console, stream: SafeStream, results: Sequence[RunResult]
             out.print(line, markup=False)
 
 
+class _CompareReport:
+    """What ``compare`` labels, writes and prints; ``_ScaleReport`` is the sweep's."""
+
+    def label(self, config: RunConfig) -> str:
+        return f"{config.mode} · {config.workload}"
+
+    def files(self, results, json_path, csv_path) -> dict:
+        return {path: text(results) for path, text in ((json_path, to_json_text),
+                                                        (csv_path, to_csv_text)) if path}
+
+    def show(self, out: Console, stream: SafeStream, results) -> None:
+        print_compare(out, stream, results)
+
+
+class _ScaleReport(_CompareReport):
+    def label(self, config: RunConfig) -> str:
+        return f"{config.mode} · {config.workers} worker{'s' * (config.workers != 1)}"
+
+    def files(self, results, json_path, csv_path) -> dict:
+        from .monitor.scaling import Scaling
+
+        sweep = Scaling(list(results))
+        return {path: text for path, text in ((json_path, sweep.json_text()),
+                                              (csv_path, sweep.csv_text())) if path}
+
+    def show(self, out: Console, stream: SafeStream, results) -> None:
+        from .monitor.scaling import Scaling
+
+        sweep = Scaling(list(results))
+        first = results[0] if results else None
+        title = (f"conc-tui scale · {first.mode} · {first.workload} · {first.tasks} tasks · "
+                 f"{first.cpu_count} usable cores") if first else "conc-tui scale"
+        _print_table(out, stream, title, lambda t, plain: scale_table(sweep, t, plain))
+        fit = sweep.fit()
+        if fit is None:
+            out.print("Amdahl's law: no fit without a finished one-worker run", markup=False)
+            return
+        most = ("no limit" if fit.max_speedup == float("inf")
+                else f"at most {fit.max_speedup:.1f}x")
+        out.print(f"Amdahl's law: serial fraction {fit.serial_fraction:.1%} → {most} with any "
+                  f"number of workers (fit error {fit.rmse:.2f}x)", markup=False)
+
+
+def scale_table(sweep, title: str | None, plain: bool) -> Table:
+    table = Table(title=title, title_justify="left", header_style="bold",
+                  box=None if plain else box.SIMPLE_HEAD, pad_edge=not plain)
+    for name in ("workers", "wall s", "CPU s", "speedup", "efficiency", "Amdahl", "status"):
+        table.add_column(name, justify="left" if name == "status" else "right", no_wrap=True)
+    for row in sweep.rows():
+        table.add_row(str(row["workers"]), f"{row['wall_s']:.2f}", f"{row['cpu_s']:.2f}",
+                      "—" if row["speedup"] is None else f"{row['speedup']:.2f}x",
+                      "—" if row["efficiency"] is None else f"{row['efficiency']:.0%}",
+                      "—" if row["amdahl"] is None else f"{row['amdahl']:.2f}x", row["status"])
+    return table
+
+
+def scale(configs: Sequence[RunConfig], **kwargs) -> int:
+    """``conc-tui scale``: the same tasks at each worker count, then speedups and Amdahl."""
+    return compare(configs, report=_ScaleReport(), **kwargs)
+
+
 def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
             csv_path: str | None = None, record: str | None = None,
-            trace: str | None = None) -> int:
-    """``conc-tui compare``: every mode in turn, then one table."""
+            trace: str | None = None, report: _CompareReport | None = None) -> int:
+    """``conc-tui compare``: every mode in turn, then one table (``report``: another
+    series of runs, such as ``scale``'s, and what it writes and prints)."""
+    report = report or _CompareReport()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     stdout, stderr = _streams()
@@ -358,8 +426,7 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
         with progress:
             overall = progress.add_task("runs", total=len(configs))
             session = ctl.compare(configs)
-            bar = progress.add_task(f"{session.config.mode} · {session.config.workload}",
-                                    total=session.config.tasks)
+            bar = progress.add_task(report.label(session.config), total=session.config.tasks)
             while ctl.busy:
                 step = ctl.poll(0.1)
                 recording.tick(ctl)
@@ -370,13 +437,13 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
                     progress.advance(overall)
                     if plain:
                         r = step.finished
-                        err.print(f"{r.mode} · {r.workload}: {r.wall_s:.2f} s, {r.status}",
-                                  markup=False)
+                        err.print(f"{report.label(session.config)}: {r.wall_s:.2f} s, "
+                                  f"{r.status}", markup=False)
                     if step.error:
                         err.print(f"conc-tui: {step.error}", markup=False)
                 if step.started is not None:
                     session = step.started
-                    bar = progress.add_task(f"{session.config.mode} · {session.config.workload}",
+                    bar = progress.add_task(report.label(session.config),
                                             total=session.config.tasks)
                 if ctl.busy:
                     progress.update(bar, completed=session.counts["done"]
@@ -393,8 +460,10 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
         SIGNALS.hold()
         ctl.shutdown()
     results = ctl.results
-    written = _write_outputs(err, json_path, csv_path, results) & recording.finish(err)
-    print_compare(out, stdout, results)
+    written = (_write_outputs(err, None, None, None,
+                              extra=report.files(results, json_path, csv_path))
+               & recording.finish(err))
+    report.show(out, stdout, results)
     printed = _output_status(stdout, err)
     if SIGNALS.code is not None:
         return SIGNALS.code

@@ -1,6 +1,7 @@
 """Amdahl's law fitted to a sweep, on synthetic data with a known serial fraction."""
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -54,3 +55,27 @@ def test_without_a_one_worker_run_there_is_no_speedup():
     sweep = Scaling([_result(1, 4.0, status="cancelled"), _result(2, 2.0)])
     assert [r["speedup"] for r in sweep.rows()] == [None, None]
     assert sweep.as_json()["serial_fraction"] is None
+
+
+def test_scale_runs_each_worker_count_and_fits(tmp_path):
+    from helpers import run_cli
+
+    out = run_cli("scale", "--mode", "process-pool", "--workers", "1,2,4", "--tasks", "4",
+                  "--n", "60", "--json", str(tmp_path / "s.json"), "--csv",
+                  str(tmp_path / "s.csv"), timeout=120)
+    assert out.returncode == 0, out.stderr
+    d = json.loads((tmp_path / "s.json").read_text())
+    assert [r["workers"] for r in d["rows"]] == [1, 2, 4]
+    assert all(r["status"] == "ok" for r in d["rows"])
+    assert 0 <= d["serial_fraction"] <= 1 and d["rows"][0]["speedup"] == 1.0
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 4
+    header = out.stdout.splitlines()[1]
+    assert "speedup" in header and "efficiency" in header  # whole words when piped
+    assert "Amdahl's law: serial fraction" in out.stdout
+
+
+def test_scale_refuses_a_mode_with_no_pool():
+    from helpers import run_cli
+
+    out = run_cli("scale", "--mode", "threads")
+    assert out.returncode == 2 and "choose a pooled mode" in out.stderr
