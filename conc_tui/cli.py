@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -170,6 +171,11 @@ def _app(args) -> int:
     if not (sys.stdout.isatty() and sys.stdin.isatty()):
         sys.stderr.write("conc-tui: the live app needs a terminal; for a headless run use "
                          "'conc-tui run' (see 'conc-tui run --help')\n")
+        return EXIT_USAGE
+    term = os.environ.get("TERM", "")
+    if term in ("dumb", "unknown"):  # no cursor movement: the app could not draw
+        sys.stderr.write(f"conc-tui: the live app cannot drive this terminal (TERM={term}); "
+                         "for a headless run use 'conc-tui run' (see 'conc-tui run --help')\n")
         return EXIT_USAGE
     from .ui import run_app
 

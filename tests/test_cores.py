@@ -274,7 +274,7 @@ def test_fake_session_events(mode, workload):
     ended = sorted(e.id for e in events if e.kind in ("task-done", "task-failed"))
     assert started == ended == list(range(12))
     assert s.done and not s.running
-    assert s.counts == {"waiting": 0, "running": 0, "done": 12, "failed": 0}
+    assert s.counts == {"waiting": 0, "running": 0, "done": 12, "failed": 0, "cancelled": 0}
 
     runner = s.runner_pid
     pids = {t.pid for t in s.tasks}
@@ -326,7 +326,7 @@ def test_fake_session_follows_its_clock_and_fails_tasks():
     r = s.result()
     assert r.status == "failed" and r.failed_ids == [3]
     assert s.tasks[3].error.startswith("TaskFailure")
-    assert s.counts == {"waiting": 0, "running": 0, "done": 9, "failed": 1}
+    assert s.counts == {"waiting": 0, "running": 0, "done": 9, "failed": 1, "cancelled": 0}
 
 
 def test_fake_session_stop_cancels_and_keeps_running_tasks():
@@ -343,7 +343,7 @@ def test_fake_session_stop_cancels_and_keeps_running_tasks():
         assert s.done and s.finished.status == "cancelled"
         r = s.result()
         assert r.status == "cancelled" and r.wall_s == pytest.approx(1.0)
-        assert {t.status for t in r.task_results} == {"done", "running", "waiting"}
+        assert {t.status for t in r.task_results} == {"done", "cancelled", "waiting"}
         ticks[0] += 10
         assert s.poll() == []  # nothing after the end
     with pytest.raises(RuntimeError):

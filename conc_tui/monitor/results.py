@@ -16,7 +16,7 @@ from .verdict import Verdict, verdict_for
 @dataclass
 class TaskResult:
     id: int
-    status: str  # waiting (never started), running (cut short), done, failed
+    status: str  # waiting (never started), done, failed, cancelled (cut short by a stop)
     pid: int | None
     tid: int | None
     start_s: float | None

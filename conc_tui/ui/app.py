@@ -37,6 +37,7 @@ from .sampling import SampleFeed
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
 from .texts import finished_text, ready_text, running_text
+from .too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from .views import VIEWS, ViewTabs
 
 def _widget(selector: str):
@@ -57,8 +58,8 @@ class ConcApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "conc-tui"
     AUTO_FOCUS = "#task-grid"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (48, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_WIDTH, "-narrow"), (160, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-short"), (48, "-tall")]
 
     # What the eye needs, at the least cost (DESIGN.md, "What drawing costs"): the clock at
     # 10 Hz; the task cells and the events at 3.3 Hz (in the article's threads run a bar
@@ -132,6 +133,7 @@ class ConcApp(App[int]):
                     yield ResultsTable(id="results")
                     yield CompareChart(id="compare")
         yield Footer(show_command_palette=False)
+        yield TooSmall()
 
     def on_mount(self) -> None:
         self.query_one("#cores").border_title = (
