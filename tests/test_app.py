@@ -97,8 +97,8 @@ async def test_w_cycles_the_workload():
         assert seen == ["cpu", "io", "mixed", "cpu"]
 
 
-@pytest.mark.parametrize("field, text", [("tasks", "0"), ("tasks", "many"), ("n", "1"),
-                                         ("sleep", "-1"), ("workers", "0")])
+@pytest.mark.parametrize("field, text", [("tasks", "0"), ("tasks", "100001"), ("n", "1"),
+                                         ("sleep", "1..5"), ("workers", "0")])
 async def test_invalid_input_is_refused_with_the_cli_reason(field, text):
     with pytest.raises(ConfigError) as refused:
         PARSERS[field](text)
@@ -125,6 +125,100 @@ async def test_invalid_input_is_refused_with_the_cli_reason(field, text):
         await pilot.press("escape", "c")
         await pilot.pause()
         assert sessions.made == []  # compare refuses too
+
+
+async def test_letters_in_a_number_field_are_the_apps_keys():
+    """r typed into the tasks field ran the experiment rather than making it "0r"; after a
+    refused run the field has the focus with nothing selected, so c does not replace it."""
+    app, sessions = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        box = app.query_one("#controls #tasks", Input)
+        box.focus()
+        box.value = ""
+        await pilot.press("0")
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert box.value == "0"  # r did not type
+        assert sessions.made == [] and app.status.error.startswith("cannot run")
+        assert app.focused is box and box.selected_text == ""
+        await pilot.press("c", "w")
+        await pilot.pause()
+        assert box.value == "0" and sessions.made == []  # c compared (refused), w cycled
+        assert app.controls.workload == "io"
+        await pilot.press("backspace", "6", "r")
+        await pilot.pause()
+        assert app.session is not None and app.session.config.tasks == 6
+
+
+async def test_escape_leaves_a_field_and_tab_starts_at_the_controls():
+    app, _ = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.focused is None  # every key is the app's
+        order = []
+        for _ in range(8):
+            await pilot.press("tab")
+            order.append(app.focused.id)
+        assert order == ["mode", "workload", "tasks", "n", "sleep", "workers", "task-grid",
+                         "view-tabs"]
+        app.query_one("#controls #n", Input).focus()
+        await pilot.press("escape")
+        assert app.focused is None
+
+
+async def test_keys_that_cannot_act_now_say_why_and_change_nothing():
+    app, sessions = fake_app(RunConfig(mode="threads", tasks=8, n=300))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert "nothing to stop" in app.status.shown
+        await pilot.press("r")
+        play(app, sessions, 1.0)
+        await pilot.press("5", "w")
+        assert app.controls.mode == "threads" and app.controls.workload == "cpu"
+        assert "keeps its workload" in app.status.shown
+        await pilot.press("r")
+        assert "a run is going" in app.status.shown and len(sessions.made) == 1
+        assert app.session.config.mode == "threads"
+
+
+async def test_stop_shows_the_running_tasks_cancelled():
+    app, sessions = fake_app(RunConfig(mode="threads", tasks=30, n=300))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        play(app, sessions, 1.0)
+        running = [i for i in range(30) if app.grid.state_of(i) == "running"]
+        waiting = [i for i in range(30) if app.grid.state_of(i) == "waiting"]
+        assert running
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not app.running:
+                break
+        assert not app.running and app.results[-1].status == "cancelled"
+        assert [app.grid.state_of(i) for i in running] == ["cancelled"] * len(running)
+        assert all(app.grid.state_of(i) == "waiting" for i in waiting)
+        title = str(app.grid.border_title)
+        assert "run" not in title.replace("Tasks", "")  # no task counted as running
+        assert f"{len(running)} cancel" in title
+        statuses = {t.status for t in app.results[-1].task_results}
+        assert "running" not in statuses and "cancelled" in statuses
+
+
+async def test_help_scrolls_by_keys_at_once():
+    app, _ = fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        scroll = app.screen.query_one("VerticalScroll")
+        assert scroll.max_scroll_y > 0
+        await pilot.press("down")
+        assert scroll.scroll_y == 1
+        await pilot.press("end")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y
+        await pilot.press("home")
+        await pilot.pause()
+        assert scroll.scroll_y == 0
 
 
 async def test_fixing_the_input_lets_the_run_start():
@@ -222,8 +316,8 @@ async def test_s_stops_the_run_without_blocking_the_screen():
         await pilot.press("s")
         assert app.ctl.stopping and app.status.shown == "stopping…"
         # stop() is blocked in its worker thread, and the screen still answers keys
-        await pilot.press("4")
-        assert app.controls.mode == "asyncio"
+        await pilot.press("s")
+        assert app.status.shown == "▸ stopping already…"
         session.source.advance(0.3)
         app.tick()
         assert app.clock.text == "1.3 s"  # the clock keeps going while it stops

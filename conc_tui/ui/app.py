@@ -36,7 +36,7 @@ from .results import ResultsTable
 from .sampling import SampleFeed
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
-from .texts import finished_text, ready_text, running_text
+from .texts import finished_text, ready_text, refusal, running_text
 from .too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from .views import VIEWS, ViewTabs
 
@@ -57,7 +57,7 @@ class ConcApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "conc-tui"
-    AUTO_FOCUS = "#task-grid"
+    AUTO_FOCUS = None  # nothing focused: every key is the app's, and tab starts at the controls
     HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_WIDTH, "-narrow"), (160, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-short"), (48, "-tall")]
 
@@ -288,6 +288,8 @@ class ConcApp(App[int]):
                 self.status.show(step.error and f"could not start the run: {step.error}"
                                  or finished_text(result, self.ctl, step.compare_done))
                 self.action_view("compare" if step.compare_done else "results")
+            if step.compare_done:  # the clock tells the whole compare, and says so
+                self.clock.set(sum(r.wall_s for r in self.ctl.last_compare), label="total")
         self.refresh_bindings()
         if step.started is not None:
             self._started()
@@ -312,25 +314,25 @@ class ConcApp(App[int]):
 
     # -- actions ---------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("run", "compare"):
-            return None if self.running else True
-        if action == "stop":
-            return True if self.running and not self.ctl.stopping else None
-        return True
+    def _refused(self, action: str) -> bool:
+        """True (after saying why, in the status line) when ``action`` cannot act now."""
+        why = refusal(action, self.ctl)
+        if why is not None:
+            self.status.show_note(why)
+        return why is not None
 
     def action_run(self) -> None:
-        config = None if self.running else self._config_or_refuse()
+        config = None if self._refused("run") else self._config_or_refuse()
         if config is not None:
             self._start(lambda: self.ctl.run(config))
 
     def action_compare(self) -> None:
-        config = None if self.running else self._config_or_refuse()
+        config = None if self._refused("compare") else self._config_or_refuse()
         if config is not None:
             self._start(lambda: self.ctl.compare(compare_configs(config)))
 
     def action_stop(self) -> None:
-        if not self.running or self.ctl.stopping:
+        if self._refused("stop"):
             return
         self.ctl.begin_stop()  # from now on frames leave the session to the stopping thread
         self.status.show("stopping…")
@@ -339,10 +341,12 @@ class ConcApp(App[int]):
         self._stop_in_thread()
 
     def action_mode(self, index: int) -> None:
-        self.controls.mode = MODES[index]
+        if not self._refused("mode"):
+            self.controls.mode = MODES[index]
 
     def action_cycle_workload(self) -> None:
-        self.controls.cycle_workload()
+        if not self._refused("workload"):
+            self.controls.cycle_workload()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -365,7 +369,7 @@ class ConcApp(App[int]):
 
     def action_leave_input(self) -> None:
         if isinstance(self.focused, Input):
-            self.grid.focus()
+            self.set_focus(None)  # every key is the app's again; tab starts at the controls
 
     # -- events from widgets ---------------------------------------------------------------
 
@@ -383,7 +387,7 @@ class ConcApp(App[int]):
     @on(Input.Submitted)
     def _input_submitted(self, event: Input.Submitted) -> None:
         if event.validation_result is None or event.validation_result.is_valid:
-            self.grid.focus()
+            self.set_focus(None)
 
     visible_view = property(lambda self: self.query_one(ViewTabs).visible)
 

@@ -85,6 +85,8 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q,question_mark", "close", "Close"),
     ]
+    # The text takes the focus, so ↑/↓, PgUp/PgDn, Home/End scroll it at once.
+    AUTO_FOCUS = "VerticalScroll"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:

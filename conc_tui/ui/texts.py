@@ -36,3 +36,19 @@ def finished_text(result: RunResult, ctl: Controller, comparing: bool) -> str:
     if result.failed_ids:
         text += f" — {len(result.failed_ids)} task(s) failed"
     return text
+
+
+def refusal(action: str, ctl: Controller) -> str | None:
+    """Why a key cannot act now, or None when it can: a key that does nothing says why
+    rather than doing nothing, or changing the controls under a run that keeps its own."""
+    if action in ("run", "compare") and ctl.busy:
+        return f"a run is going: {action} once it ends, or s stops it"
+    if action == "stop":
+        if not ctl.busy:
+            return "nothing to stop: no run is going (r runs, c compares)"
+        if ctl.stopping:
+            return "stopping already…"
+    if action in ("mode", "workload") and ctl.busy:
+        return (f"the run keeps its {action}: pick another once it ends "
+                f"(s stops it)")
+    return None
