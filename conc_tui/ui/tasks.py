@@ -38,7 +38,9 @@ MARKS = ("·", "▸", "✓", "✗", "⊘")
 FAILED_GLYPH, CANCELLED_GLYPH = "✗", "⊘"
 ENDED = (DONE, FAILED, CANCELLED)
 
-BAR_WIDTHS = (8, 6, 4, 3, 2)
+#: Bar widths, richest first: a few tasks on a large screen get long bars (24 tasks used 3
+#: of 20 rows at 200x60 with bars of 8).
+BAR_WIDTHS = (24, 16, 12, 8, 6, 4, 3, 2)
 GROUP = 10  # dense cells come in groups of ten, so an id is easy to count to
 
 
@@ -52,6 +54,7 @@ class GridLayout:
     rows: int
     digits: int  # width of an id
     bar: int = 0  # ids: bar width
+    pitch: int = 1  # lines per row: 2 leaves a blank line under each row, when there is room
 
     @property
     def cell_w(self) -> int:
@@ -67,6 +70,11 @@ class GridLayout:
     def row_of(self, task: int) -> int:
         return task // self.per_row
 
+    @property
+    def lines(self) -> int:
+        """Lines the rows take, with their spacing."""
+        return self.rows * self.pitch - (self.pitch - 1 if self.rows else 0)
+
 
 def choose_layout(tasks: int, width: int, height: int) -> GridLayout:
     """The richest layout in which every task fits ``width`` x ``height``; else one that
@@ -79,7 +87,8 @@ def choose_layout(tasks: int, width: int, height: int) -> GridLayout:
         per_row = max(1, (width + 1) // (cell + 1))
         rows = math.ceil(tasks / per_row) if tasks else 0
         if rows <= height and per_row * (cell + 1) - 1 <= width:
-            return GridLayout("ids", tasks, per_row, rows, digits, bar)
+            pitch = 2 if 2 * rows - 1 <= height else 1
+            return GridLayout("ids", tasks, per_row, rows, digits, bar, pitch)
     per_row = max(1, (width + 1) // (digits + 2))
     rows = math.ceil(tasks / per_row) if tasks else 0
     if rows <= height:
@@ -245,8 +254,9 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         lay = self.layout_info
         if not self.is_mounted or lay.rows == 0:
             return
-        top = self.scroll_offset.y
-        bottom = min(lay.rows, top + self.size.height)
+        pitch = lay.pitch  # 2 only when every row is on screen (no scrolling)
+        top = self.scroll_offset.y // pitch
+        bottom = min(lay.rows, top + -(-self.size.height // pitch))
         # Only the rows on screen keep a key: one scrolled into view later is looked at anew.
         old, keys = self._row_keys, {}
         first = last = None
@@ -259,7 +269,7 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         self._row_keys = keys
         if first is not None:
             self.rows_repainted += last - first + 1
-            self.refresh_lines(first, last - first + 1)
+            self.refresh_lines(first * pitch, (last - first) * pitch + 1)
 
     def state_of(self, task: int) -> str:
         return STATES[self.states[task]]
@@ -277,7 +287,7 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         if lay.rows > height and width > 1:  # it scrolls: leave room for the scrollbar
             lay = choose_layout(self.tasks, width - 1, max(1, height))
         self.layout_info = lay
-        self.virtual_size = Size(lay.width(), lay.rows)
+        self.virtual_size = Size(lay.width(), lay.lines)
         self._row_keys = {}
         self._row_strips = {}
         self._followed_to = None  # the scroll may move with the layout: follow anew
@@ -322,10 +332,10 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
         width = self.scrollable_content_region.width
         lay = self.layout_info
-        if row >= lay.rows or not self.states:
+        row, gap = divmod(scroll_y + y, lay.pitch)
+        if gap or row >= lay.rows or not self.states:
             return Strip.blank(width, self._style("base"))
         # The row as the last frame saw it (so a row is drawn as the frame decided, and its
         # key is computed once); a row scrolled into view is looked at now.
