@@ -221,6 +221,36 @@ async def test_help_scrolls_by_keys_at_once():
         assert scroll.scroll_y == 0
 
 
+async def test_z_gives_the_views_the_tasks_room_at_80x24():
+    app, _ = fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        before = app.event_log.size.height
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.event_log.size.height > max(7, before)
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.event_log.size.height == before
+
+
+def test_every_key_is_in_the_help_and_the_readme():
+    from pathlib import Path
+
+    from conc_tui.ui.help import KEYS
+    from conc_tui.ui.keys import BINDINGS
+
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+    helped = " ".join(key for key, _ in KEYS).split()
+    names = {"question_mark": "?", "ctrl+c": "ctrl+c", "escape": "escape"}
+    for binding in BINDINGS:
+        key = names.get(binding.key, binding.key)
+        if key.isdigit():
+            key = "1–6"
+        assert key in helped or key in " ".join(t for _, t in KEYS), key
+        assert f"`{key}`" in readme or key in ("1–6",) and "`1`–`6`" in readme, key
+
+
 async def test_fixing_the_input_lets_the_run_start():
     app, sessions = fake_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -567,6 +597,24 @@ async def test_event_log_fills_its_view_without_changing_its_virtual_size():
             log.add_events([TaskDone(id=i, pid=1, tid=2, t=0, cpu_s=0.0)])
         await pilot.pause()
         assert log.virtual_size.height == CHUNK
+
+
+async def test_event_log_home_shows_its_first_line_not_a_blank_stretch():
+    app = LogApp(max_lines=1000)
+    async with app.run_test(size=(60, 10)) as pilot:
+        log = app.query_one(EventLog)
+        await pilot.pause()
+        log.add_events([TaskDone(id=i, pid=1, tid=2, t=0, cpu_s=0.0) for i in range(300)])
+        await pilot.pause()
+        assert log.virtual_size.height > 300  # grown by chunks, lines against the bottom
+        log.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        assert log.render_line(0).text.strip().startswith("0 is done")
+        await pilot.press("end")
+        await pilot.pause()
+        bottom = log.scrollable_content_region.height - 1
+        assert log.render_line(bottom).text.strip().startswith("299 is done")
 
 
 # -- end to end -----------------------------------------------------------------------------

@@ -367,3 +367,38 @@ def test_fake_session_plays_a_given_script():
     s.source.advance(1.0)
     assert [e.kind for e in s.poll()] == ["task-done", "run-finished"]
     assert s.done and s.result().wall_s == 1.2 and s.result().status == "ok"
+
+
+async def test_the_chart_axis_spans_one_minute_however_slow_the_samples(monkeypatch):
+    """During a 10,000-task run the samples came every 2 s and the axis read -128s."""
+    app = PanelApp(2)
+    app.sampler = ScriptedSampler(2, "waves", prefill=119, interval=2.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(4):
+            app.feed()
+        panel = app.query_one(CoresPanel)
+        panel.replot()
+        await pilot.pause()
+        text = svg_text(app.export_screenshot())
+        assert "-60s" in text and "-30s" in text
+        assert "-120s" not in text and "-238s" not in text
+
+
+async def test_without_colour_each_core_line_has_its_own_marker(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = PanelApp(2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.feed()
+        panel = app.query_one(CoresPanel)
+        plt = panel.plot.plt
+        markers = []
+        drawn = plt.plot
+
+        def plot(*args, **kwargs):
+            markers.append(kwargs.get("marker"))
+            return drawn(*args, **kwargs)
+
+        monkeypatch.setattr(plt, "plot", plot)
+        panel.replot()
+        await pilot.pause()
+        assert len(markers) == 2 and markers[0] != markers[1]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Footer, Input
 
@@ -30,6 +29,7 @@ from .controls import Controls
 from .cores import CoresPanel
 from .events import EventLog, note_line
 from .help import HelpScreen
+from .keys import BINDINGS
 from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
 from .results import ResultsTable
@@ -71,21 +71,7 @@ class ConcApp(App[int]):
     CHART_S = 2.0  # seconds between redraws of the cores chart
     SAMPLE_S = 1.0
 
-    BINDINGS = [
-        Binding("r", "run", "Run"),
-        Binding("s", "stop", "Stop"),
-        Binding("c", "compare", "Compare"),
-        *[Binding(str(i + 1), f"mode({i})", mode, group=Binding.Group("mode"))
-          for i, mode in enumerate(MODES)],
-        Binding("w", "cycle_workload", "Workload"),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("e", "view('events')", "Events", show=False),
-        Binding("t", "view('results')", "Results", show=False),
-        Binding("g", "view('compare')", "Compare chart", show=False),
-        Binding("escape", "leave_input", show=False),
-    ]
+    BINDINGS = BINDINGS  # every key, with its footer label: keys.py
 
     def __init__(self, config: RunConfig, *, source_factory: SourceFactory | None = None,
                  sampler=None, autorun: bool = False, live: bool = True,
@@ -366,6 +352,10 @@ class ConcApp(App[int]):
     def action_view(self, name: str) -> None:
         """Show one of the events / results / compare views (when they share a place)."""
         self.query_one(ViewTabs).show(name)
+
+    def action_zoom(self) -> None:
+        """Give the events / results / compare views the tasks panel's room, or give it back."""
+        self.screen.toggle_class("-zoom")
 
     def action_leave_input(self) -> None:
         if isinstance(self.focused, Input):

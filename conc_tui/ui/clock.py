@@ -142,4 +142,14 @@ class StatusLine(Widget):
         return f"▸ {self.note}" if self.note else self.text
 
     def render(self) -> Text:
-        return Text(self.shown, no_wrap=True, overflow="ellipsis")
+        return Text(fit_status(self.shown, self.content_region.width), no_wrap=True,
+                    overflow="ellipsis")
+
+
+def fit_status(text: str, width: int) -> str:
+    """``text`` for ``width`` columns: its last " — " parts (the hints) go first, so what
+    happened stays whole; only a first part longer than the line is cut."""
+    parts = text.split(" — ")
+    while len(parts) > 1 and len(" — ".join(parts)) > width > 0:
+        parts.pop()
+    return " — ".join(parts)

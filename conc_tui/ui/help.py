@@ -36,8 +36,12 @@ KEYS = (
     ("1–6", "pick the mode: " + ", ".join(f"{i + 1} {m.name}" for i, m in enumerate(MODE_LIST))),
     ("w", "next workload (cpu, io, mixed)"),
     ("e t g", "show Events, Results (table) or Compare (graph) when they share a tab"),
-    ("tab", "move between the controls; enter or escape leaves an input"),
-    ("?", "this help"),
+    ("z", "zoom: the events, results and compare views take the tasks panel's room; "
+          "z again gives it back"),
+    ("tab", "move through the controls, then the panels (shift+tab back); in a number "
+            "field the letters above stay keys; enter or escape leaves it"),
+    ("↑ ↓ PgUp PgDn Home End", "scroll the focused panel, and this help"),
+    ("?", "this help (escape, q or ? closes it)"),
     ("q", "quit (ctrl+c too); the run is stopped first"),
 )
 

@@ -29,8 +29,8 @@ def finished_text(result: RunResult, ctl: Controller, comparing: bool) -> str:
         if summary.fastest is not None:
             best = summary.fastest
             vs = f", {summary.speedup:.2f}x sequential" if summary.speedup is not None else ""
-            return (f"compare done: {len(summary.runs)} modes — fastest {best.mode} "
-                    f"{best.wall_s:.2f} s{vs} — g shows the chart, t the table")
+            return (f"compare done: fastest {best.mode} {best.wall_s:.2f} s{vs} — "
+                    f"{len(summary.runs)} modes — g shows the chart, t the table")
     what = "compare" if comparing else result.mode
     text = f"{what}: {result.status} after {format_elapsed(result.wall_s)} — {result.verdict.text}"
     if result.failed_ids:
