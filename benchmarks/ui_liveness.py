@@ -1,6 +1,6 @@
 """Is the live app live? Measured from outside, in a pseudo-terminal, during real runs.
 
-    /work/venv/bin/python benchmarks/ui_liveness.py [--size 120x40] [--skip-10k] [--keys 12]
+    .venv/bin/python benchmarks/ui_liveness.py [--size 120x40] [--skip-10k] [--keys 12]
 
 Needs ``pyte`` (a terminal emulator in pure Python: ``pip install pyte``), which is not one of
 conc-tui's dependencies.
