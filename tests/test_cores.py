@@ -402,3 +402,4 @@ async def test_without_colour_each_core_line_has_its_own_marker(monkeypatch):
         panel.replot()
         await pilot.pause()
         assert len(markers) == 2 and markers[0] != markers[1]
+        assert "cpu1 +" in str(panel.border_subtitle)  # the legend says which is which

@@ -60,6 +60,7 @@ PALETTE_LIGHT: tuple[tuple[int, int, int], ...] = (
 
 #: plotext markers, one per core line, when there is no colour to tell the lines apart.
 NO_COLOR_MARKERS = ("braille", "+", "x", "o", "*", "#", "@", "%")
+MARKER_GLYPHS = {"braille": "⣿", **{m: m for m in NO_COLOR_MARKERS[1:]}}
 
 
 def palette_for(app) -> tuple[tuple[int, int, int], ...]:
@@ -570,6 +571,10 @@ class CoresPanel(Widget):
             return [-(keep - 1 - j) * dt for j in range(keep)], ys
 
         if self.mode == "lines":
+            if self.app.no_color:  # which marker is which core: the legend colour gave
+                self.border_subtitle = " ".join(
+                    f"cpu{i} {MARKER_GLYPHS.get(markers[i % len(markers)], '?')}"
+                    for i in range(len(self.series)))
             for i, ys in enumerate(self.series):
                 if ys:
                     xs, ys = points(ys)

@@ -18,7 +18,9 @@ PANELS = (
     ("Parallelism", "CPU seconds per wall second of the run's processes, in the last moment "
                     "and over the whole run, against the usable cores, with a plain verdict."),
     ("Tasks", "one cell per task: its id and a bar for its progress; grey waiting, yellow "
-              "running, green done, red failed. Many tasks shrink to one glyph each."),
+              "running, green done, red failed, blue italic cancelled (running when the "
+              "run was stopped). Without colour a mark says it: · ▸ ✓ ✗ ⊘. Many tasks "
+              "shrink to one glyph each."),
     ("Events", "the article's \"17 is done\" as each task ends, with its process and thread; "
                "failures in red with their error."),
     ("Results", "every run of this session: wall and CPU time, parallelism, and the speedup "

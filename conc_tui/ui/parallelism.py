@@ -144,7 +144,6 @@ class ParallelismPanel(ComponentStyles, Widget):
                 n = len(shares)
                 # the longest that fits whole (at 80x24 the panel has 28 columns)
                 text = next((t for t in (f"{procs} · {n} threads: {used:.2f} cores",
-                                         f"{n} threads in 1 process: {used:.2f}",
                                          f"{n} threads: {used:.2f} cores")
                              if len(t) <= width), f"{n} thr: {used:.2f}")
                 out.append(text, lab)

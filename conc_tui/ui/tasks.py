@@ -136,7 +136,7 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
     TaskGrid > .task-grid--running { color: $text-warning; }
     TaskGrid > .task-grid--done { color: $text-success; }
     TaskGrid > .task-grid--failed { color: $text-error; text-style: bold; }
-    TaskGrid > .task-grid--cancelled { color: $text-accent; text-style: italic; }
+    TaskGrid > .task-grid--cancelled { color: $text-secondary; text-style: italic; }
     TaskGrid > .task-grid--track { background: $panel; }
     TaskGrid > .task-grid--label { color: $text-muted; }
     """

@@ -42,7 +42,8 @@ def refusal(action: str, ctl: Controller) -> str | None:
     """Why a key cannot act now, or None when it can: a key that does nothing says why
     rather than doing nothing, or changing the controls under a run that keeps its own."""
     if action in ("run", "compare") and ctl.busy:
-        return f"a run is going: {action} once it ends, or s stops it"
+        key = "r" if action == "run" else "c"
+        return f"a run is going: press {key} again once it ends (s stops it)"
     if action == "stop":
         if not ctl.busy:
             return "nothing to stop: no run is going (r runs, c compares)"
