@@ -221,6 +221,28 @@ async def test_help_scrolls_by_keys_at_once():
         assert scroll.scroll_y == 0
 
 
+async def test_a_text_field_types_letters_and_shows_ctrl_keys_to_run():
+    """A field where letters type (e.g. a future file.py:function control): r types, and
+    ctrl+r, which the footer then shows, runs."""
+    app, sessions = fake_app(RunConfig(tasks=4, n=300))
+    async with app.run_test(size=SIZE) as pilot:
+        free = Input(id="free")
+        await app.mount(free, before=app.query_one("#bar"))
+        def shown(key: str) -> bool:
+            binding = app.active_bindings.get(key)
+            return binding is not None and binding.enabled
+
+        assert not shown("ctrl+r")  # hidden where r is a key
+        free.focus()
+        await pilot.press("r", "c")
+        assert free.value == "rc" and sessions.made == []
+        assert shown("ctrl+r")  # the footer shows ^r Run now
+        await pilot.press("ctrl+r")
+        assert len(sessions.made) == 1 and app.running
+        await pilot.press("escape")
+        assert app.focused is None
+
+
 async def test_z_gives_the_views_the_tasks_room_at_80x24():
     app, _ = fake_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -25,7 +25,7 @@ from ..monitor import (MODES, ConfigError, Controller, RunConfig, Sampler, Start
 from ..monitor.controller import SourceFactory, Step
 from .clock import ElapsedClock, StatusLine
 from .compare_chart import CompareChart
-from .controls import Controls
+from .controls import Controls, NumberInput
 from .cores import CoresPanel
 from .events import EventLog, note_line
 from .help import HelpScreen
@@ -299,6 +299,14 @@ class ConcApp(App[int]):
         self.status.show(ready_text(self.controls.config_or_none(self.config)))
 
     # -- actions ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "field_key":  # only where letters type: a text field, not a number
+            return isinstance(self.focused, Input) and not isinstance(self.focused, NumberInput)
+        return True
+
+    def action_field_key(self, action: str) -> None:
+        getattr(self, f"action_{action}")()
 
     def _refused(self, action: str) -> bool:
         """True (after saying why, in the status line) when ``action`` cannot act now."""

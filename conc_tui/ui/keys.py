@@ -21,4 +21,9 @@ BINDINGS = [
     Binding("g", "view('compare')", "Compare chart", show=False),
     Binding("z", "zoom", "Zoom the views", show=False),
     Binding("escape", "leave_input", show=False),
+    # In a field where letters type (free text, not a number), the app's letters cannot
+    # act: these do instead, and the footer shows them only there.
+    Binding("ctrl+r", "field_key('run')", "Run", key_display="^r"),
+    Binding("ctrl+o", "field_key('compare')", "Compare", key_display="^o"),
+    Binding("ctrl+t", "field_key('stop')", "Stop", key_display="^t"),
 ]
