@@ -166,6 +166,22 @@ async def test_escape_leaves_a_field_and_tab_starts_at_the_controls():
         assert app.focused is None
 
 
+async def test_focus_shows_without_colour_on_controls_and_panels():
+    """A focused Select only changed its background 234 -> 235: now the field's name is
+    reversed, and a focused panel's edge turns heavy (a glyph, not only a colour)."""
+    app, _ = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        field = app.query_one("#controls #mode").parent
+        assert field.has_class("-focused")
+        assert "reverse" in str(field.query_one("Label").styles.text_style)
+        await pilot.press("tab")
+        assert not field.has_class("-focused")
+        app.grid.focus()
+        await pilot.pause()
+        assert app.grid.styles.border_top[0] == "heavy"
+
+
 async def test_keys_that_cannot_act_now_say_why_and_change_nothing():
     app, sessions = fake_app(RunConfig(mode="threads", tasks=8, n=300))
     async with app.run_test(size=SIZE) as pilot:

@@ -87,8 +87,7 @@ class Controls(Widget):
         color: $text-muted;
         height: 1;
     }
-    /* the focused control shows, with colour or without (NO_COLOR): its name reversed */
-    Controls > .field:focus-within > Label {
+    Controls > .field.-focused > Label {
         color: $text;
         background: $accent;
         text-style: bold reverse;
@@ -209,6 +208,15 @@ class Controls(Widget):
             self.query_one(f"#{field}", Input).value = text
 
     # -- events ----------------------------------------------------------------------
+
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _mark_focus(self) -> None:
+        """The focused field's name shows reversed (a class: Textual does not restyle a
+        focused widget's siblings for ``:focus-within``)."""
+        focused = self.app.focused
+        for field in self.query(".field"):
+            field.set_class(focused is not None and focused.parent is field, "-focused")
 
     @on(Select.Changed)
     @on(Input.Changed)

@@ -98,7 +98,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
-            scroll.border_title = "Help · escape closes"
+            scroll.border_title = "Help · ↑↓ PgUp PgDn scroll · escape closes"
             yield Static(help_text(), markup=False)
 
     def action_close(self) -> None:
