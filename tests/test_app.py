@@ -439,6 +439,37 @@ async def test_compare_runs_every_mode_and_fills_table_and_chart():
         assert app.chart.ideal is not None and app.chart.ideal > 0
         assert app.visible_view == "compare"
         assert not app.ctl.comparing and not app.ctl.queue
+        assert app.status.text.startswith("compare done")
+        # the clock says it shows the whole compare, not the last run
+        assert app.clock.label == "total"
+        assert app.clock.value == pytest.approx(sum(r.wall_s for r in app.results))
+
+
+async def test_results_tell_runs_apart_by_their_sizes_at_80_columns():
+    app, sessions = fake_app(RunConfig(mode="threads", tasks=6, n=300))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for tasks in ("6", "9"):
+            app.controls.set_value("tasks", tasks)
+            await pilot.pause()
+            await pilot.press("r")
+            play_to_end(app, sessions)
+        await pilot.press("t")
+        await pilot.pause()
+        table = app.table
+        assert table.narrow  # below 100 columns: two lines a run
+        cells = [" ".join(c.plain for c in table.get_row_at(i)) for i in range(2)]
+        assert "6 × n=300" in cells[0] and "9 × n=300" in cells[1]
+        headers = " ".join(str(c.label) for c in table.columns.values())
+        assert "wall s" in headers and "CPU s" in headers
+        assert table.virtual_size.width <= table.size.width  # nothing cut at 80 columns
+
+
+def test_the_status_line_drops_its_hints_before_what_happened():
+    from conc_tui.ui.clock import fit_status
+
+    text = "compare done: fastest processes 0.63 s, 3.66x sequential — 6 modes — g chart"
+    assert fit_status(text, 200) == text
+    assert fit_status(text, 61) == "compare done: fastest processes 0.63 s, 3.66x sequential"
 
 
 async def test_stop_during_compare_cancels_the_rest():
