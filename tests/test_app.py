@@ -259,6 +259,23 @@ async def test_a_text_field_types_letters_and_shows_ctrl_keys_to_run():
         assert app.focused is None
 
 
+async def test_too_small_says_so_and_starts_nothing_unseen():
+    app, sessions = fake_app()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        cover = app.query_one("TooSmall")
+        assert cover.region.area > 0 and app.query_one("#main").region.area == 0
+        text = str(cover.render())
+        assert "too small" in text and "needs 80x24, this is 40x12" in text
+        await pilot.press("r", "c")
+        assert sessions.made == []
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.query_one("TooSmall").region.area == 0
+        await pilot.press("r")
+        assert len(sessions.made) == 1
+
+
 async def test_z_gives_the_views_the_tasks_room_at_80x24():
     app, _ = fake_app()
     async with app.run_test(size=(80, 24)) as pilot:

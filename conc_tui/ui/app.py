@@ -301,6 +301,8 @@ class ConcApp(App[int]):
     # -- actions ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT:
+            return action == "quit"  # nothing shows: no run starts unseen; q quits
         if action == "field_key":  # only where letters type: a text field, not a number
             return isinstance(self.focused, Input) and not isinstance(self.focused, NumberInput)
         return True
