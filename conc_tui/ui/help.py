@@ -42,9 +42,9 @@ KEYS = (
           "z again gives it back"),
     ("tab", "move through the controls, then the panels (shift+tab back); in a number "
             "field the letters above stay keys; enter or escape leaves it"),
-    ("ctrl+r ctrl+o ctrl+t", "run, compare, stop from a field where letters type "
-                             "(the footer shows them there)"),
-    ("↑ ↓ PgUp PgDn Home End", "scroll the focused panel, and this help"),
+    ("^r ^o ^t", "ctrl+r, ctrl+o, ctrl+t: run, compare, stop from a field where letters "
+                 "type (the footer shows them there)"),
+    ("↑↓ PgUp", "↑/↓, PgUp/PgDn, Home/End scroll the focused panel, and this help"),
     ("?", "this help (escape, q or ? closes it)"),
     ("q", "quit (ctrl+c too); the run is stopped first"),
 )
