@@ -219,7 +219,8 @@ class ConcApp(App[int]):
 
     @on(SampleTaken)
     def _sample_taken(self, message: SampleTaken) -> None:
-        self._draw_sample(message.reading)
+        if self.query("#cores"):  # none while the app closes: a late sample has no panel
+            self._draw_sample(message.reading)
 
     def _draw_sample(self, reading) -> None:
         reading = self.ctl.read_run(reading)
