@@ -9,7 +9,7 @@ machine, then sets side by side:
 Needs /usr/bin/time (Debian: time) and mpstat (Debian: sysstat). Run it on a quiet machine:
 mpstat sees everything that runs, not only conc-tui.
 
-    python benchmarks/agreement.py [--tasks 80] [--n 500] [--modes threads processes ...]
+    .venv/bin/python benchmarks/agreement.py [--tasks 80] [--n 500] [--modes threads processes ...]
 """
 import argparse
 import json

@@ -1,6 +1,6 @@
 """The article's experiment, bare: the reference conc-tui's overhead is measured against.
 
-    python benchmarks/article.py MODE TASKS N      (MODE: sequential, threads, processes)
+    .venv/bin/python benchmarks/article.py MODE TASKS N      (MODE: sequential, threads, processes)
 
 Exactly the article's code: heavy(n, myid) prints "myid is done"; 80 calls by default.
 """

@@ -3,7 +3,7 @@
 In one run, alternating which goes first, it times the whole command (process start to
 exit, as a user waits for it) of
 
-    python benchmarks/article.py MODE TASKS N
+    .venv/bin/python benchmarks/article.py MODE TASKS N
     conc-tui run --mode MODE --tasks TASKS --n N --json FILE
 
 and prints per mode the median wall time of each and their ratio. Both commands' CPU time
@@ -11,7 +11,7 @@ comes from the kernel (os.wait4 rusage of the whole process tree), and conc-tui'
 reported wall/CPU is set beside the external figures, so the table also shows whether what
 conc-tui prints agrees with an independent measurement.
 
-    python benchmarks/overhead.py [--tasks 80] [--n 500] [--repeat 3] [--modes ...]
+    .venv/bin/python benchmarks/overhead.py [--tasks 80] [--n 500] [--repeat 3] [--modes ...]
 """
 import argparse
 import json

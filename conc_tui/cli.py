@@ -333,10 +333,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _scale(args, parser, headless, record) -> int:
-    from .monitor import mode_info, usable_cpus
+    from .monitor import MODE_LIST, mode_info, usable_cpus
     from .monitor.scaling import default_workers, scale_configs
 
-    mode = args.mode or "process-pool"
+    # default: the first pool of processes in the registry (the CPU-bound sweep)
+    mode = args.mode or next(m.name for m in MODE_LIST if m.pooled and m.in_processes)
     if not mode_info(mode).pooled:
         _SUBPARSERS["scale"].error(f"--mode: scale varies the pool size: choose a pooled mode "
                                    f"({', '.join(m for m in MODES if mode_info(m).pooled)})")
@@ -419,6 +420,11 @@ def _replay(args, parser) -> int:
 def _app(args) -> int:
     if _needs_terminal(args, "the live app",
                        "for a headless run use 'conc-tui run' (see 'conc-tui run --help')"):
+        return EXIT_USAGE
+    term = os.environ.get("TERM", "")
+    if term in ("dumb", "unknown"):  # no cursor movement: the app could not draw
+        sys.stderr.write(f"conc-tui: the live app cannot drive this terminal (TERM={term}); "
+                         "for a headless run use 'conc-tui run' (see 'conc-tui run --help')\n")
         return EXIT_USAGE
     from .ui import run_app
 

@@ -1,8 +1,8 @@
 """Regenerate every screenshot in this folder from real runs of the app.
 
-    /work/venv/bin/python screenshots/make.py            # all shots (about 2 minutes)
-    /work/venv/bin/python screenshots/make.py --quick    # smaller runs, for a quick look
-    /work/venv/bin/python screenshots/make.py threads compare   # only some shots
+    .venv/bin/python screenshots/make.py            # all shots (about 2 minutes)
+    .venv/bin/python screenshots/make.py --quick    # smaller runs, for a quick look
+    .venv/bin/python screenshots/make.py threads compare   # only some shots
 
 Each shot builds the app with ``build_app`` and drives it headlessly at 120x40 with Textual's
 Pilot: a real ``RunnerSource`` (the real runner and workload) and the real ``Sampler``, except the

@@ -97,8 +97,8 @@ async def test_w_cycles_the_workload():
         assert seen == ["cpu", "io", "mixed", "cpu"]
 
 
-@pytest.mark.parametrize("field, text", [("tasks", "0"), ("tasks", "many"), ("n", "1"),
-                                         ("sleep", "-1"), ("workers", "0")])
+@pytest.mark.parametrize("field, text", [("tasks", "0"), ("tasks", "100001"), ("n", "1"),
+                                         ("sleep", "1..5"), ("workers", "0")])
 async def test_invalid_input_is_refused_with_the_cli_reason(field, text):
     with pytest.raises(ConfigError) as refused:
         PARSERS[field](text)
@@ -125,6 +125,186 @@ async def test_invalid_input_is_refused_with_the_cli_reason(field, text):
         await pilot.press("escape", "c")
         await pilot.pause()
         assert sessions.made == []  # compare refuses too
+
+
+async def test_letters_in_a_number_field_are_the_apps_keys():
+    """r typed into the tasks field ran the experiment rather than making it "0r"; after a
+    refused run the field has the focus with nothing selected, so c does not replace it."""
+    app, sessions = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        box = app.query_one("#controls #tasks", Input)
+        box.focus()
+        box.value = ""
+        await pilot.press("0")
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        assert box.value == "0"  # r did not type
+        assert sessions.made == [] and app.status.error.startswith("cannot run")
+        assert app.focused is box and box.selected_text == ""
+        await pilot.press("c", "w")
+        await pilot.pause()
+        assert box.value == "0" and sessions.made == []  # c compared (refused), w cycled
+        assert app.controls.workload == "io"
+        await pilot.press("backspace", "6", "r")
+        await pilot.pause()
+        assert app.session is not None and app.session.config.tasks == 6
+
+
+async def test_escape_leaves_a_field_and_tab_starts_at_the_controls():
+    app, _ = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.focused is None  # every key is the app's
+        order = []
+        for _ in range(8):
+            await pilot.press("tab")
+            order.append(app.focused.id)
+        assert order == ["mode", "workload", "tasks", "n", "sleep", "workers", "task-grid",
+                         "view-tabs"]
+        app.query_one("#controls #n", Input).focus()
+        await pilot.press("escape")
+        assert app.focused is None
+
+
+async def test_focus_shows_without_colour_on_controls_and_panels():
+    """A focused Select only changed its background 234 -> 235: now the field's name is
+    reversed, and a focused panel's edge turns heavy (a glyph, not only a colour)."""
+    app, _ = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        field = app.query_one("#controls #mode").parent
+        assert field.has_class("-focused")
+        assert "reverse" in str(field.query_one("Label").styles.text_style)
+        await pilot.press("tab")
+        assert not field.has_class("-focused")
+        app.grid.focus()
+        await pilot.pause()
+        assert app.grid.styles.border_top[0] == "heavy"
+
+
+async def test_keys_that_cannot_act_now_say_why_and_change_nothing():
+    app, sessions = fake_app(RunConfig(mode="threads", tasks=8, n=300))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        assert "nothing to stop" in app.status.shown
+        await pilot.press("r")
+        play(app, sessions, 1.0)
+        await pilot.press("5", "w")
+        assert app.controls.mode == "threads" and app.controls.workload == "cpu"
+        assert "keeps its workload" in app.status.shown
+        await pilot.press("r")
+        assert "a run is going" in app.status.shown and len(sessions.made) == 1
+        assert app.session.config.mode == "threads"
+
+
+async def test_stop_shows_the_running_tasks_cancelled():
+    app, sessions = fake_app(RunConfig(mode="threads", tasks=30, n=300))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        play(app, sessions, 1.0)
+        running = [i for i in range(30) if app.grid.state_of(i) == "running"]
+        waiting = [i for i in range(30) if app.grid.state_of(i) == "waiting"]
+        assert running
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not app.running:
+                break
+        assert not app.running and app.results[-1].status == "cancelled"
+        assert [app.grid.state_of(i) for i in running] == ["cancelled"] * len(running)
+        assert all(app.grid.state_of(i) == "waiting" for i in waiting)
+        title = str(app.grid.border_title)
+        assert "run" not in title.replace("Tasks", "")  # no task counted as running
+        assert f"{len(running)} cancel" in title
+        statuses = {t.status for t in app.results[-1].task_results}
+        assert "running" not in statuses and "cancelled" in statuses
+
+
+async def test_help_scrolls_by_keys_at_once():
+    app, _ = fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        scroll = app.screen.query_one("VerticalScroll")
+        assert scroll.max_scroll_y > 0
+        await pilot.press("down")
+        assert scroll.scroll_y == 1
+        await pilot.press("end")
+        await pilot.pause()
+        assert scroll.scroll_y == scroll.max_scroll_y
+        await pilot.press("home")
+        await pilot.pause()
+        assert scroll.scroll_y == 0
+
+
+async def test_a_text_field_types_letters_and_shows_ctrl_keys_to_run():
+    """A field where letters type (e.g. a future file.py:function control): r types, and
+    ctrl+r, which the footer then shows, runs."""
+    app, sessions = fake_app(RunConfig(tasks=4, n=300))
+    async with app.run_test(size=SIZE) as pilot:
+        free = Input(id="free")
+        await app.mount(free, before=app.query_one("#bar"))
+        def shown(key: str) -> bool:
+            binding = app.active_bindings.get(key)
+            return binding is not None and binding.enabled
+
+        assert not shown("ctrl+r")  # hidden where r is a key
+        free.focus()
+        await pilot.press("r", "c")
+        assert free.value == "rc" and sessions.made == []
+        assert shown("ctrl+r")  # the footer shows ^r Run now
+        await pilot.press("ctrl+r")
+        assert len(sessions.made) == 1 and app.running
+        await pilot.press("escape")
+        assert app.focused is None
+
+
+async def test_too_small_says_so_and_starts_nothing_unseen():
+    app, sessions = fake_app()
+    async with app.run_test(size=(40, 12)) as pilot:
+        await pilot.pause()
+        cover = app.query_one("TooSmall")
+        assert cover.region.area > 0 and app.query_one("#main").region.area == 0
+        text = str(cover.render())
+        assert "too small" in text and "needs 80x24, this is 40x12" in text
+        await pilot.press("r", "c")
+        assert sessions.made == []
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert app.query_one("TooSmall").region.area == 0
+        await pilot.press("r")
+        assert len(sessions.made) == 1
+
+
+async def test_z_gives_the_views_the_tasks_room_at_80x24():
+    app, _ = fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        before = app.event_log.size.height
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.event_log.size.height > max(7, before)
+        await pilot.press("z")
+        await pilot.pause()
+        assert app.event_log.size.height == before
+
+
+def test_every_key_is_in_the_help_and_the_readme():
+    from pathlib import Path
+
+    from conc_tui.ui.help import KEYS
+    from conc_tui.ui.keys import BINDINGS
+
+    readme = Path(__file__).resolve().parent.parent.joinpath("README.md").read_text()
+    helped = " ".join(key for key, _ in KEYS).split()
+    names = {"question_mark": "?", "ctrl+c": "ctrl+c", "escape": "escape"}
+    for binding in BINDINGS:
+        key = names.get(binding.key, binding.key)
+        last = len(MODES)
+        if key.isdigit():
+            key = f"1–{last}"
+        assert key in helped or key in " ".join(t for _, t in KEYS), key
+        assert f"`{key}`" in readme or key == f"1–{last}" and f"`1`–`{last}`" in readme, key
 
 
 async def test_fixing_the_input_lets_the_run_start():
@@ -222,8 +402,8 @@ async def test_s_stops_the_run_without_blocking_the_screen():
         await pilot.press("s")
         assert app.ctl.stopping and app.status.shown == "stopping…"
         # stop() is blocked in its worker thread, and the screen still answers keys
-        await pilot.press("4")
-        assert app.controls.mode == "asyncio"
+        await pilot.press("s")
+        assert app.status.shown == "▸ stopping already…"
         session.source.advance(0.3)
         app.tick()
         assert app.clock.text == "1.3 s"  # the clock keeps going while it stops
@@ -277,6 +457,37 @@ async def test_compare_runs_every_mode_and_fills_table_and_chart():
         assert app.chart.ideal is not None and app.chart.ideal > 0
         assert app.visible_view == "compare"
         assert not app.ctl.comparing and not app.ctl.queue
+        assert app.status.text.startswith("compare done")
+        # the clock says it shows the whole compare, not the last run
+        assert app.clock.label == "total"
+        assert app.clock.value == pytest.approx(sum(r.wall_s for r in app.results))
+
+
+async def test_results_tell_runs_apart_by_their_sizes_at_80_columns():
+    app, sessions = fake_app(RunConfig(mode="threads", tasks=6, n=300))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for tasks in ("6", "9"):
+            app.controls.set_value("tasks", tasks)
+            await pilot.pause()
+            await pilot.press("r")
+            play_to_end(app, sessions)
+        await pilot.press("t")
+        await pilot.pause()
+        table = app.table
+        assert table.narrow  # below 100 columns: two lines a run
+        cells = [" ".join(c.plain for c in table.get_row_at(i)) for i in range(2)]
+        assert "6 × n=300" in cells[0] and "9 × n=300" in cells[1]
+        headers = " ".join(str(c.label) for c in table.columns.values())
+        assert "wall s" in headers and "CPU s" in headers
+        assert table.virtual_size.width <= table.size.width  # nothing cut at 80 columns
+
+
+def test_the_status_line_drops_its_hints_before_what_happened():
+    from conc_tui.ui.clock import fit_status
+
+    text = "compare done: fastest processes 0.63 s, 3.66x sequential — 6 modes — g chart"
+    assert fit_status(text, 200) == text
+    assert fit_status(text, 61) == "compare done: fastest processes 0.63 s, 3.66x sequential"
 
 
 async def test_stop_during_compare_cancels_the_rest():
@@ -473,6 +684,24 @@ async def test_event_log_fills_its_view_without_changing_its_virtual_size():
             log.add_events([TaskDone(id=i, pid=1, tid=2, t=0, cpu_s=0.0)])
         await pilot.pause()
         assert log.virtual_size.height == CHUNK
+
+
+async def test_event_log_home_shows_its_first_line_not_a_blank_stretch():
+    app = LogApp(max_lines=1000)
+    async with app.run_test(size=(60, 10)) as pilot:
+        log = app.query_one(EventLog)
+        await pilot.pause()
+        log.add_events([TaskDone(id=i, pid=1, tid=2, t=0, cpu_s=0.0) for i in range(300)])
+        await pilot.pause()
+        assert log.virtual_size.height > 300  # grown by chunks, lines against the bottom
+        log.focus()
+        await pilot.press("home")
+        await pilot.pause()
+        assert log.render_line(0).text.strip().startswith("0 is done")
+        await pilot.press("end")
+        await pilot.pause()
+        bottom = log.scrollable_content_region.height - 1
+        assert log.render_line(bottom).text.strip().startswith("299 is done")
 
 
 # -- end to end -----------------------------------------------------------------------------

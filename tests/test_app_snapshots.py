@@ -96,3 +96,62 @@ def test_invalid_input_80x24(snap_compare):
 def test_help_80x24(snap_compare):
     app, _ = make_app(RunConfig())
     assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
+
+
+def test_too_small_40x12(snap_compare):
+    """Below 80x24: one sentence instead of collapsed panels."""
+    app, _ = make_app(RunConfig())
+    assert snap_compare(app, terminal_size=(40, 12))
+
+
+def test_few_tasks_mid_run_200x60(snap_compare):
+    """A few tasks on a large screen: long bars, a line between rows; Events gets room."""
+    app, _ = make_app(RunConfig(mode="threads", tasks=24, n=500))
+    assert snap_compare(app, terminal_size=(200, 60), run_before=mid_run(6.0))
+
+
+def test_stopped_run_120x40(snap_compare):
+    """After s: the running tasks are cancelled, and the title counts none as running."""
+    app, _ = make_app(RunConfig(mode="threads", tasks=80, n=500))
+    run = mid_run(6.0)
+
+    async def run_before(pilot) -> None:
+        await run(pilot)
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not pilot.app.running:
+                break
+        await pilot.press("e")
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+def test_no_color_stopped_80x24(snap_compare, monkeypatch):
+    """Without colour the task states differ by a mark, the cores' lines by a marker."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app, _ = make_app(RunConfig(mode="threads", tasks=30, n=500, fail_tasks=(3,)))
+    run = mid_run(5.0)
+
+    async def run_before(pilot) -> None:
+        await run(pilot)
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not pilot.app.running:
+                break
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_results_80x24(snap_compare):
+    """The narrow results table: each run's sizes and units, two lines per run."""
+    app, _ = make_app(RunConfig(mode="threads", tasks=16, n=300), cores=4, pattern="busy")
+    run = mid_run(600.0, key="c")
+
+    async def run_before(pilot) -> None:
+        await run(pilot)
+        await pilot.press("t")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -160,7 +160,7 @@ def test_run_interrupted(tmp_path, mode, sig, code):
     d = json.loads(out.read_text())
     assert d["status"] == "cancelled"
     assert len(d["tasks"]) == 4
-    assert all(t["status"] in ("running", "waiting") for t in d["tasks"])
+    assert all(t["status"] in ("cancelled", "waiting") for t in d["tasks"])
 
 
 @pytest.mark.slow
@@ -338,6 +338,27 @@ def test_no_command_without_a_terminal_points_to_run():
     assert "conc-tui run" in lines[0]
     assert "Traceback" not in p.stderr
     assert p.stdout == ""
+
+
+def test_the_app_on_a_terminal_it_cannot_drive_points_to_run():
+    """TERM=dumb: a terminal, but one Textual cannot move the cursor on."""
+    import pty
+    import subprocess
+
+    from helpers import CLI_ENV, conc_tui_command
+
+    leader, follower = pty.openpty()
+    try:
+        p = subprocess.run(conc_tui_command(), stdin=follower, stdout=follower,
+                           stderr=subprocess.PIPE, text=True, timeout=60,
+                           env=dict(CLI_ENV, TERM="dumb"))
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert "TERM=dumb" in lines[0] and "conc-tui run" in lines[0]
 
 
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["run", "--help"],

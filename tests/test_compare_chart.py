@@ -136,6 +136,24 @@ async def test_before_any_run_the_chart_says_how_to_fill_it():
         assert not bar_rows(lines)
 
 
+async def test_a_cancelled_run_is_not_no_run_yet():
+    app = fake_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        app.session.source.advance(0.5)
+        app.tick()
+        await pilot.press("s")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if not app.running:
+                break
+        await pilot.press("g")
+        await pilot.pause()
+        lines = screen_lines(app, app.chart)
+        assert "cancelled" in lines[0] and "no finished runs yet" not in lines[0]
+        assert not bar_rows(lines)
+
+
 def result(mode: str, wall: float, **kw) -> RunResult:
     fields = dict(workload="cpu", tasks=8, n=300, sleep=2.0, workers=4,
                   python={"executable": "/usr/bin/python3"}, cpu_count=4, cpu_s=wall,

@@ -274,7 +274,7 @@ def test_fake_session_events(mode, workload):
     ended = sorted(e.id for e in events if e.kind in ("task-done", "task-failed"))
     assert started == ended == list(range(12))
     assert s.done and not s.running
-    assert s.counts == {"waiting": 0, "running": 0, "done": 12, "failed": 0}
+    assert s.counts == {"waiting": 0, "running": 0, "done": 12, "failed": 0, "cancelled": 0}
 
     runner = s.runner_pid
     pids = {t.pid for t in s.tasks}
@@ -326,7 +326,7 @@ def test_fake_session_follows_its_clock_and_fails_tasks():
     r = s.result()
     assert r.status == "failed" and r.failed_ids == [3]
     assert s.tasks[3].error.startswith("TaskFailure")
-    assert s.counts == {"waiting": 0, "running": 0, "done": 9, "failed": 1}
+    assert s.counts == {"waiting": 0, "running": 0, "done": 9, "failed": 1, "cancelled": 0}
 
 
 def test_fake_session_stop_cancels_and_keeps_running_tasks():
@@ -343,7 +343,7 @@ def test_fake_session_stop_cancels_and_keeps_running_tasks():
         assert s.done and s.finished.status == "cancelled"
         r = s.result()
         assert r.status == "cancelled" and r.wall_s == pytest.approx(1.0)
-        assert {t.status for t in r.task_results} == {"done", "running", "waiting"}
+        assert {t.status for t in r.task_results} == {"done", "cancelled", "waiting"}
         ticks[0] += 10
         assert s.poll() == []  # nothing after the end
     with pytest.raises(RuntimeError):
@@ -367,3 +367,39 @@ def test_fake_session_plays_a_given_script():
     s.source.advance(1.0)
     assert [e.kind for e in s.poll()] == ["task-done", "run-finished"]
     assert s.done and s.result().wall_s == 1.2 and s.result().status == "ok"
+
+
+async def test_the_chart_axis_spans_one_minute_however_slow_the_samples(monkeypatch):
+    """During a 10,000-task run the samples came every 2 s and the axis read -128s."""
+    app = PanelApp(2)
+    app.sampler = ScriptedSampler(2, "waves", prefill=119, interval=2.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(4):
+            app.feed()
+        panel = app.query_one(CoresPanel)
+        panel.replot()
+        await pilot.pause()
+        text = svg_text(app.export_screenshot())
+        assert "-60s" in text and "-30s" in text
+        assert "-120s" not in text and "-238s" not in text
+
+
+async def test_without_colour_each_core_line_has_its_own_marker(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = PanelApp(2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.feed()
+        panel = app.query_one(CoresPanel)
+        plt = panel.plot.plt
+        markers = []
+        drawn = plt.plot
+
+        def plot(*args, **kwargs):
+            markers.append(kwargs.get("marker"))
+            return drawn(*args, **kwargs)
+
+        monkeypatch.setattr(plt, "plot", plot)
+        panel.replot()
+        await pilot.pause()
+        assert len(markers) == 2 and markers[0] != markers[1]
+        assert "cpu1 +" in str(panel.border_subtitle)  # the legend says which is which

@@ -166,7 +166,7 @@ def test_failing_task_is_reported_and_the_others_finish(mode):
     assert result.failed_ids == [2]
     assert result.task_results[2].error == failed[0]["error"]
     assert [t.status for t in result.task_results] == ["done", "done", "failed", "done"]
-    assert session.counts == {"waiting": 0, "running": 0, "done": 3, "failed": 1}
+    assert session.counts == {"waiting": 0, "running": 0, "done": 3, "failed": 1, "cancelled": 0}
 
 
 @pytest.mark.parametrize("workload", ["io", "mixed"])

@@ -60,11 +60,11 @@ def test_fields_a_newer_runner_adds_are_ignored():
 
 def test_states_counts_spans_and_changed_ids():
     run = RunState(3)
-    assert run.counts == {"waiting": 3, "running": 0, "done": 0, "failed": 0}
+    assert run.counts == {"waiting": 3, "running": 0, "done": 0, "failed": 0, "cancelled": 0}
     assert run.apply([started(), TaskStarted(id=0, pid=10, tid=11, t=0.1),
                       TaskStarted(id=1, pid=10, tid=12, t=0.2)]) == {0, 1}
     assert run.started.mode == "threads" and not run.ended
-    assert run.counts == {"waiting": 1, "running": 2, "done": 0, "failed": 0}
+    assert run.counts == {"waiting": 1, "running": 2, "done": 0, "failed": 0, "cancelled": 0}
     assert run.apply([TaskDone(id=0, pid=10, tid=11, t=1.0, cpu_s=0.8),
                       TaskFailed(id=1, pid=10, tid=12, t=1.2, error="E: x", cpu_s=0.5,
                                  traceback="tb")]) == {0, 1}
@@ -74,7 +74,7 @@ def test_states_counts_spans_and_changed_ids():
                                                                           10, 11)
     assert (t1.state, t1.error, t1.traceback) == ("failed", "E: x", "tb")
     assert t2.state == "waiting" and t2.start_s is None
-    assert run.counts == {"waiting": 1, "running": 0, "done": 1, "failed": 1}
+    assert run.counts == {"waiting": 1, "running": 0, "done": 1, "failed": 1, "cancelled": 0}
     run.apply([RunFinished(status="failed", wall_s=1.3)])
     assert run.ended and run.finished.status == "failed"
 
@@ -98,7 +98,7 @@ def test_out_of_order_repeated_and_foreign_events_are_warned_not_applied():
                          Unreadable(line="garbage", reason="not JSON")])
     assert changed == set()
     assert run.tasks[0].state == "done" and run.tasks[0].end_s == 1
-    assert run.counts == {"waiting": 1, "running": 0, "done": 1, "failed": 0}
+    assert run.counts == {"waiting": 1, "running": 0, "done": 1, "failed": 0, "cancelled": 0}
     assert run.unreadable == 2  # task 7 and the garbage line
     assert len(run.warnings) == 4 and "task 7" in run.warnings[2]
 
@@ -127,3 +127,15 @@ def test_a_whole_scripted_run_reduces_to_every_task_done(mode):
     assert all(t.start_s <= t.end_s for t in run.tasks)
     lanes = len(run.workers)
     assert lanes == {"threads": 12, "process-pool": 2, "asyncio": 1}[mode]
+
+
+def test_a_stop_turns_the_running_tasks_cancelled_and_leaves_the_waiting():
+    run = RunState(3)
+    run.apply([started(), TaskStarted(id=0, pid=1, tid=1, t=0.1),
+               TaskStarted(id=1, pid=1, tid=2, t=0.2),
+               TaskDone(id=0, pid=1, tid=1, t=0.5, cpu_s=0.4)])
+    changed = run.apply([RunFinished(status="cancelled", wall_s=1.0)])
+    assert changed == {1}
+    assert run.states() == ["done", "cancelled", "waiting"]
+    assert run.tasks[1].end_s == 1.0
+    assert run.counts == {"waiting": 1, "running": 0, "done": 1, "failed": 0, "cancelled": 1}

@@ -84,7 +84,7 @@ def test_stop_ends_everything_quickly(mode):
     assert result.status == "cancelled"
     assert session.done
     # Nothing finished: the work was far from done. Tasks cut short show as running.
-    assert {t.status for t in result.task_results} <= {"running", "waiting"}
+    assert {t.status for t in result.task_results} <= {"cancelled", "waiting"}
     assert result.wall_s > 0
     session.stop()  # idempotent
     session.close()
@@ -310,6 +310,9 @@ def test_speedup_what_counts_as_the_same_work():
 def test_ideal_speedup_for_pure_cpu_is_min_of_cores_and_tasks(tasks, cores, expected):
     seq = result(tasks=tasks, cpu_count=cores, wall=tasks * 0.5, cpu=tasks * 0.5)
     assert ideal_speedup(seq) == pytest.approx(expected)
+    # a real sequential run measures a little less CPU than wall: still min(cores, tasks)
+    seq = result(tasks=tasks, cpu_count=cores, wall=tasks * 0.5, cpu=tasks * 0.45)
+    assert ideal_speedup(seq) == expected
 
 
 @pytest.mark.parametrize("tasks,cores", [(8, 2), (80, 2), (3, 64)])

@@ -16,7 +16,7 @@ from .verdict import Verdict, verdict_for
 @dataclass
 class TaskResult:
     id: int
-    status: str  # waiting (never started), running (cut short), done, failed
+    status: str  # waiting (never started), done, failed, cancelled (cut short by a stop)
     pid: int | None
     tid: int | None
     start_s: float | None
@@ -115,6 +115,10 @@ def ideal_speedup(sequential: RunResult) -> float:
     """
     tasks = max(1, sequential.tasks)
     cores = max(1, min(sequential.cpu_count, tasks))
+    if workload_info(sequential.workload).cpu_bound:
+        # Exactly what the README says: the measured CPU time is a little under the wall
+        # time even for pure CPU work, which would put the ideal above the cores.
+        return float(cores)
     cpu = min(sequential.cpu_s, sequential.wall_s)
     best_wall = max(cpu / cores, sequential.wall_s / tasks)
     return sequential.wall_s / best_wall if best_wall > 0 else float(tasks)

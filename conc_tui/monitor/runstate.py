@@ -14,9 +14,11 @@ from typing import Iterable
 from ..engine.protocol import (PROTOCOL_VERSION, Event, RunFinished, RunStarted, TaskDone,
                                TaskFailed, TaskStarted, Unreadable)
 
-STATES = ("waiting", "running", "done", "failed")
+#: A task's states. ``cancelled``: it was running when the run was stopped (a task that
+#: never started stays ``waiting``).
+STATES = ("waiting", "running", "done", "failed", "cancelled")
 _STATE_OF_EVENT = {TaskStarted: "running", TaskDone: "done", TaskFailed: "failed"}
-_RANK = {"waiting": 0, "running": 1, "done": 2, "failed": 2}
+_RANK = {"waiting": 0, "running": 1, "done": 2, "failed": 2, "cancelled": 2}
 MAX_WARNINGS = 50  # kept for the screen; ``unreadable`` still counts them all
 
 
@@ -25,7 +27,7 @@ class TaskState:
     """What is known of one task so far."""
 
     id: int
-    state: str = "waiting"  # waiting, running, done, failed
+    state: str = "waiting"  # one of STATES
     pid: int | None = None
     tid: int | None = None
     start_s: float | None = None
@@ -43,7 +45,8 @@ class RunState:
 
     def __init__(self, tasks: int) -> None:
         self.tasks = [TaskState(i) for i in range(tasks)]
-        self.counts = {"waiting": tasks, "running": 0, "done": 0, "failed": 0}
+        self.counts = dict.fromkeys(STATES, 0)
+        self.counts["waiting"] = tasks
         self.started: RunStarted | None = None
         self.finished: RunFinished | None = None
         #: (pid, tid) -> worker index: the lanes of a timeline, in order of first use.
@@ -74,6 +77,8 @@ class RunState:
             elif kind is RunFinished:
                 if self.finished is None:  # the first word on how it ended stands
                     self.finished = ev
+                    if ev.status == "cancelled":
+                        changed |= self._cancel_running(ev.t)
             elif kind is Unreadable:
                 self.unreadable += 1
                 self._warn(f"unreadable event ({ev.reason}): {ev.line}")
@@ -115,6 +120,16 @@ class RunState:
                 task.error = ev.error
                 task.traceback = ev.traceback
         return True
+
+    def _cancel_running(self, t: float) -> set[int]:
+        """The run was stopped: every task still running was cut short, and is cancelled."""
+        cut = {task.id for task in self.tasks if task.state == "running"}
+        for i in cut:
+            self.tasks[i].state = "cancelled"
+            self.tasks[i].end_s = t
+        self.counts["running"] -= len(cut)
+        self.counts["cancelled"] += len(cut)
+        return cut
 
     def _warn(self, text: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Footer, Input
 
@@ -26,18 +25,20 @@ from ..monitor import (MODES, ConfigError, Controller, RunConfig, SamplerProcess
 from ..monitor.controller import SourceFactory, Step
 from .clock import ElapsedClock, StatusLine
 from .compare_chart import CompareChart
-from .controls import Controls
+from .controls import Controls, NumberInput
 from .cores import CoresPanel
 from .events import EventLog, note_line
 from .frames import FramePacer
 from .help import HelpScreen
+from .keys import BINDINGS
 from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
 from .results import ResultsTable
 from .sampling import SampleFeed
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
-from .texts import finished_text, ready_text, running_text
+from .texts import finished_text, ready_text, refusal, running_text
+from .too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from .views import VIEWS, ViewTabs
 
 def _widget(selector: str):
@@ -58,9 +59,9 @@ class ConcApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "conc-tui"
-    AUTO_FOCUS = "#task-grid"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (48, "-tall")]
+    AUTO_FOCUS = None  # nothing focused: every key is the app's, and tab starts at the controls
+    HORIZONTAL_BREAKPOINTS = [(0, "-too-narrow"), (MIN_WIDTH, "-narrow"), (160, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-too-short"), (MIN_HEIGHT, "-short"), (48, "-tall")]
 
     # What the eye needs, at the least cost (DESIGN.md, "What drawing costs"): the clock at
     # 10 Hz; the task cells and the events at 3.3 Hz (in the article's threads run a bar
@@ -73,21 +74,7 @@ class ConcApp(App[int]):
     SAMPLE_S = 1.0
     FIRST_FRAME_S = 0.15  # for the first frame's bytes to reach the terminal
 
-    BINDINGS = [
-        Binding("r", "run", "Run"),
-        Binding("s", "stop", "Stop"),
-        Binding("c", "compare", "Compare"),
-        *[Binding(str(i + 1), f"mode({i})", mode, group=Binding.Group("mode"))
-          for i, mode in enumerate(MODES)],
-        Binding("w", "cycle_workload", "Workload"),
-        Binding("question_mark", "help", "Help"),
-        Binding("q", "quit", "Quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("e", "view('events')", "Events", show=False),
-        Binding("t", "view('results')", "Results", show=False),
-        Binding("g", "view('compare')", "Compare chart", show=False),
-        Binding("escape", "leave_input", show=False),
-    ]
+    BINDINGS = BINDINGS  # every key, with its footer label: keys.py
 
     def __init__(self, config: RunConfig, *, source_factory: SourceFactory | None = None,
                  sampler=None, autorun: bool = False, live: bool = True,
@@ -135,6 +122,7 @@ class ConcApp(App[int]):
                     yield ResultsTable(id="results")
                     yield CompareChart(id="compare")
         yield Footer(show_command_palette=False)
+        yield TooSmall()
 
     def on_mount(self) -> None:
         self.query_one("#cores").border_title = (
@@ -217,7 +205,8 @@ class ConcApp(App[int]):
 
     @on(SampleTaken)
     def _sample_taken(self, message: SampleTaken) -> None:
-        self._draw_sample(message.reading)
+        if self.query("#cores"):  # none while the app closes: a late sample has no panel
+            self._draw_sample(message.reading)
 
     def _draw_sample(self, reading) -> None:
         reading = self.ctl.read_run(reading)
@@ -273,6 +262,8 @@ class ConcApp(App[int]):
                 self.status.show(step.error and f"could not start the run: {step.error}"
                                  or finished_text(result, self.ctl, step.compare_done))
                 self.action_view("compare" if step.compare_done else "results")
+            if step.compare_done:  # the clock tells the whole compare, and says so
+                self.clock.set(sum(r.wall_s for r in self.ctl.last_compare), label="total")
         self.refresh_bindings()
         if step.started is not None:
             self._started()
@@ -298,24 +289,34 @@ class ConcApp(App[int]):
     # -- actions ---------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("run", "compare"):
-            return None if self.running else True
-        if action == "stop":
-            return True if self.running and not self.ctl.stopping else None
+        if self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT:
+            return action == "quit"  # nothing shows: no run starts unseen; q quits
+        if action == "field_key":  # only where letters type: a text field, not a number
+            return isinstance(self.focused, Input) and not isinstance(self.focused, NumberInput)
         return True
 
+    def action_field_key(self, action: str) -> None:
+        getattr(self, f"action_{action}")()
+
+    def _refused(self, action: str) -> bool:
+        """True (after saying why, in the status line) when ``action`` cannot act now."""
+        why = refusal(action, self.ctl)
+        if why is not None:
+            self.status.show_note(why)
+        return why is not None
+
     def action_run(self) -> None:
-        config = None if self.running else self._config_or_refuse()
+        config = None if self._refused("run") else self._config_or_refuse()
         if config is not None:
             self._start(lambda: self.ctl.run(config))
 
     def action_compare(self) -> None:
-        config = None if self.running else self._config_or_refuse()
+        config = None if self._refused("compare") else self._config_or_refuse()
         if config is not None:
             self._start(lambda: self.ctl.compare(compare_configs(config)))
 
     def action_stop(self) -> None:
-        if not self.running or self.ctl.stopping:
+        if self._refused("stop"):
             return
         self.ctl.begin_stop()  # from now on frames leave the session to the stopping thread
         self.status.show("stopping…")
@@ -324,10 +325,12 @@ class ConcApp(App[int]):
         self._stop_in_thread()
 
     def action_mode(self, index: int) -> None:
-        self.controls.mode = MODES[index]
+        if not self._refused("mode"):
+            self.controls.mode = MODES[index]
 
     def action_cycle_workload(self) -> None:
-        self.controls.cycle_workload()
+        if not self._refused("workload"):
+            self.controls.cycle_workload()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -348,9 +351,13 @@ class ConcApp(App[int]):
         """Show one of the events / results / compare views (when they share a place)."""
         self.query_one(ViewTabs).show(name)
 
+    def action_zoom(self) -> None:
+        """Give the events / results / compare views the tasks panel's room, or give it back."""
+        self.screen.toggle_class("-zoom")
+
     def action_leave_input(self) -> None:
         if isinstance(self.focused, Input):
-            self.grid.focus()
+            self.set_focus(None)  # every key is the app's again; tab starts at the controls
 
     # -- events from widgets ---------------------------------------------------------------
 
@@ -368,7 +375,7 @@ class ConcApp(App[int]):
     @on(Input.Submitted)
     def _input_submitted(self, event: Input.Submitted) -> None:
         if event.validation_result is None or event.validation_result.is_valid:
-            self.grid.focus()
+            self.set_focus(None)
 
     visible_view = property(lambda self: self.query_one(ViewTabs).visible)
 

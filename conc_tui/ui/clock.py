@@ -51,14 +51,16 @@ class ElapsedClock(ThemeColours, ComponentStyles, Widget):
         super().__init__(id=id, classes=classes)
         self.value = 0.0  # seconds, as last set
         self.text = format_elapsed(0.0)
+        self.label = "elapsed"  # what the seconds are: "elapsed", or a compare's "total"
         self.updates = 0  # how often the shown text changed (tests, benchmarks)
 
-    def set(self, seconds: float) -> None:
-        """Show ``seconds``; repaints only when the shown tenth changes."""
+    def set(self, seconds: float, label: str = "elapsed") -> None:
+        """Show ``seconds``; repaints only when the shown tenth (or the label) changes."""
         self.value = seconds
         text = format_elapsed(seconds)
-        if text != self.text:
+        if text != self.text or label != self.label:
             self.text = text
+            self.label = label
             self.updates += 1
             self.refresh()
 
@@ -67,12 +69,12 @@ class ElapsedClock(ThemeColours, ComponentStyles, Widget):
         width = self.content_region.width
         if y:
             return Strip.blank(width, base)
-        text = self.text
-        pad = width - len(text) - len("elapsed ")
+        text, name = self.text, self.label + " "
+        pad = width - len(text) - len(name)
         if pad < 0:  # too narrow for the label: the time alone, cut to fit
             return Strip([Segment(text, base)]).crop_extend(0, width, base)
         label = self.component_style("elapsed-clock--label", on_base=True)
-        segments = [Segment("elapsed ", label), Segment(text, base)]
+        segments = [Segment(name, label), Segment(text, base)]
         if pad:
             segments.insert(0, Segment(" " * pad, base))
         return Strip(segments, width)
@@ -93,16 +95,38 @@ class StatusLine(Widget):
     StatusLine.-error { color: $text-error; text-style: bold; }
     """
 
+    NOTE_S = 4.0  # how long a note (why a key did nothing) stays
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.text = ""
         self.error: str | None = None
+        self.note: str | None = None
+        self._note_timer = None
 
     def show(self, text: str) -> None:
-        """The app's own status (shown whenever no input is refused)."""
+        """The app's own status (shown whenever no input is refused); news of the app's
+        own replaces a note about a key."""
         if text != self.text:
             self.text = text
+            if self.note is not None:
+                self.clear_note()
             self.refresh()
+
+    def show_note(self, note: str) -> None:
+        """Say for a few seconds why a key did nothing; then the status comes back."""
+        self.note = note
+        if self._note_timer is not None:
+            self._note_timer.stop()
+        self._note_timer = self.set_timer(self.NOTE_S, self.clear_note)
+        self.refresh()
+
+    def clear_note(self) -> None:
+        if self._note_timer is not None:
+            self._note_timer.stop()
+        self.note = None
+        self._note_timer = None
+        self.refresh()
 
     def show_error(self, error: str | None) -> None:
         """Why an input is refused, or None once every input is valid."""
@@ -113,7 +137,19 @@ class StatusLine(Widget):
 
     @property
     def shown(self) -> str:
-        return f"✗ {self.error}" if self.error else self.text
+        if self.error:
+            return f"✗ {self.error}"
+        return f"▸ {self.note}" if self.note else self.text
 
     def render(self) -> Text:
-        return Text(self.shown, no_wrap=True, overflow="ellipsis")
+        return Text(fit_status(self.shown, self.content_region.width), no_wrap=True,
+                    overflow="ellipsis")
+
+
+def fit_status(text: str, width: int) -> str:
+    """``text`` for ``width`` columns: its last " — " parts (the hints) go first, so what
+    happened stays whole; only a first part longer than the line is cut."""
+    parts = text.split(" — ")
+    while len(parts) > 1 and len(" — ".join(parts)) > width > 0:
+        parts.pop()
+    return " — ".join(parts)

@@ -52,6 +52,14 @@ def compare_set(results: Sequence[RunResult]) -> tuple[list[RunResult], float | 
     return bars, ideal
 
 
+def empty_text(results: Sequence[RunResult]) -> str:
+    """What the chart says with no bar: a stopped or failed run is not "no run yet"."""
+    if not results or any(r.status == "ok" for r in results):
+        return EMPTY
+    last = results[-1]
+    return f"nothing to compare: the last run ({last.mode}) {last.status}; c runs every mode"
+
+
 def run_set(result: RunResult) -> str:
     """What a compare ran, e.g. ``cpu · 16 tasks · n=300 · 4 cores``."""
     size = {"cpu": f"n={result.n}", "io": f"sleep {result.sleep:g} s",
@@ -164,6 +172,7 @@ class CompareChart(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         self.bars: list[tuple[str, float]] = []
         self.ideal: float | None = None
         self.run_set = ""  # what the bars ran, e.g. "cpu · 16 tasks · n=300 · 4 cores"
+        self.empty = EMPTY  # what the chart says while it has no bar
         self.lines: list[Line] = []
         self._laid_out_for: tuple | None = None
         self._strips: dict[int, Strip] = {}
@@ -177,6 +186,7 @@ class CompareChart(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         self.ideal = ideal
         self.run_set = run_set(runs[-1]) if runs else ""
         self.border_subtitle = self.run_set
+        self.empty = empty_text(results)
         self._relayout(force=True)
 
     @property
@@ -217,6 +227,8 @@ class CompareChart(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         lines = chart_lines(rows, width, height, head)
         if len(lines) > height > 0 and width > 1:  # it scrolls: room for the scrollbar
             lines = chart_lines(rows, width - 1, height, head)
+        if not rows:
+            lines = [((self.empty, "title"),)]
         self.lines = lines
         self._strips = {}
         if self.virtual_size.height != len(lines):

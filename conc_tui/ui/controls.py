@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -18,8 +18,32 @@ from textual.widgets import Input, Label, Select
 from ..monitor import MODES, WORKLOADS
 from ..monitor.config import PARSERS, ConfigError, RunConfig
 
-#: The typed fields, in screen order, with their widths.
-INPUTS = (("tasks", 7), ("n", 7), ("sleep", 6), ("workers", 7))
+#: The typed fields, in screen order, with their widths and the characters they take.
+INPUTS = (("tasks", 7, "0123456789"), ("n", 7, "0123456789"), ("sleep", 6, "0123456789."),
+          ("workers", 7, "0123456789"))
+
+
+class NumberInput(Input):
+    """An input for a number that types only the characters of one.
+
+    Any other letter is not consumed but goes on to the app, so r, c, s, q, w, ?... act as
+    keys while a number field has the focus (typing r into the tasks field made it "0r").
+    """
+
+    def __init__(self, value: str, *, chars: str, **kwargs) -> None:
+        # Focus puts the cursor at the end and selects nothing: after a refused run the
+        # field takes the focus, and the next key must not replace what was typed.
+        super().__init__(value, restrict=f"[{chars}]*", select_on_focus=False, **kwargs)
+        self.chars = chars
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return character is not None and character in self.chars
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character not in self.chars:
+            event.prevent_default()  # Input's own handler would type it
+            return  # it bubbles on to the app's bindings
+        await super()._on_key(event)
 
 
 class FieldValidator(Validator):
@@ -40,7 +64,7 @@ class FieldValidator(Validator):
 def _text(field: str, config: RunConfig) -> str:
     value = getattr(config, field)
     if field == "workers":
-        return "auto" if value is None else str(value)
+        return "" if value is None else str(value)  # empty: auto (its placeholder says so)
     if field == "sleep":
         return f"{value:g}"
     return str(value)
@@ -62,6 +86,15 @@ class Controls(Widget):
     Controls > .field > Label {
         color: $text-muted;
         height: 1;
+    }
+    Controls > .field.-focused > Label {
+        color: $text;
+        background: $accent;
+        text-style: bold reverse;
+    }
+    Controls Select:focus > SelectCurrent, Controls Input:focus {
+        background: $accent 35%;
+        text-style: bold;
     }
     Controls #mode { width: 16; }
     Controls #workload { width: 10; }
@@ -90,20 +123,21 @@ class Controls(Widget):
             yield Label("workload")
             yield Select([(w, w) for w in WORKLOADS], value=cfg.workload, allow_blank=False,
                          compact=True, id="workload")
-        for field, width in INPUTS:
+        for field, width, chars in INPUTS:
             with Vertical(classes="field"):
                 yield Label(field)
-                yield Input(_text(field, cfg), id=field, compact=True,
-                            validators=[FieldValidator(field)],
-                            validate_on=["changed", "submitted", "blur"],
-                            tooltip=_TIPS[field]).set_styles(f"width: {width};")
+                yield NumberInput(_text(field, cfg), chars=chars, id=field, compact=True,
+                                  placeholder="auto" if field == "workers" else "",
+                                  validators=[FieldValidator(field)],
+                                  validate_on=["changed", "submitted", "blur"],
+                                  tooltip=_TIPS[field]).set_styles(f"width: {width};")
 
     # -- reading ---------------------------------------------------------------------
 
     def values(self) -> dict[str, str]:
         """The text of every control, as typed."""
         out = {f: str(self.query_one(f"#{f}", Select).value) for f in ("mode", "workload")}
-        for field, _ in INPUTS:
+        for field, _, _ in INPUTS:
             out[field] = self.query_one(f"#{field}", Input).value
         return out
 
@@ -175,6 +209,15 @@ class Controls(Widget):
 
     # -- events ----------------------------------------------------------------------
 
+    @on(events.DescendantFocus)
+    @on(events.DescendantBlur)
+    def _mark_focus(self) -> None:
+        """The focused field's name shows reversed (a class: Textual does not restyle a
+        focused widget's siblings for ``:focus-within``)."""
+        focused = self.app.focused
+        for field in self.query(".field"):
+            field.set_class(focused is not None and focused.parent is field, "-focused")
+
     @on(Select.Changed)
     @on(Input.Changed)
     def _changed(self, event: Select.Changed | Input.Changed) -> None:
@@ -187,5 +230,5 @@ _TIPS = {
     "tasks": "how many tasks (1–100,000); the article runs 80",
     "n": "size of heavy(n): x**y for x, y in 1..n-1 (2–100,000); the article uses 500",
     "sleep": "seconds each io task sleeps (0–3600)",
-    "workers": "pool size for thread-pool and process-pool; auto = usable cores",
+    "workers": "pool size for thread-pool and process-pool; empty (auto) = usable cores",
 }

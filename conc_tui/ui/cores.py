@@ -58,6 +58,11 @@ PALETTE_LIGHT: tuple[tuple[int, int, int], ...] = (
 )
 
 
+#: plotext markers, one per core line, when there is no colour to tell the lines apart.
+NO_COLOR_MARKERS = ("braille", "+", "x", "o", "*", "#", "@", "%")
+MARKER_GLYPHS = {"braille": "⣿", **{m: m for m in NO_COLOR_MARKERS[1:]}}
+
+
 def palette_for(app) -> tuple[tuple[int, int, int], ...]:
     """The line colours that read on the app's current theme."""
     try:
@@ -419,6 +424,7 @@ class CoresPanel(Widget):
 
     #: plotext marker of the chart lines: braille draws the finest lines in a terminal.
     marker = "braille"
+    AXIS_S = 60.0  # seconds the chart's x axis spans, whatever the sample rate
     #: Seconds between chart redraws (sample time); with more than 8 lines, the second one.
     plot_interval = 1.0
     plot_interval_many = 2.0
@@ -551,18 +557,33 @@ class CoresPanel(Widget):
         plt = plot_widget.plt
         plt.clear_figure()
         dt = self.interval
-        span = (self.window - 1) * dt
+        # The axis always spans the same minute: when samples come slower (a busy machine,
+        # 10,000 tasks) the history covers more time, and the older part is left out,
+        # rather than the axis stretching to "-128s".
+        span = self.AXIS_S
         palette = palette_for(self.app)
+        # Without colour the lines differ by their marker instead.
+        markers = NO_COLOR_MARKERS if self.app.no_color else (self.marker,)
+
+        def points(ys):
+            keep = min(len(ys), int(span / dt) + 1 if dt > 0 else len(ys))
+            ys = list(ys)[len(ys) - keep:]
+            return [-(keep - 1 - j) * dt for j in range(keep)], ys
+
         if self.mode == "lines":
+            if self.app.no_color:  # which marker is which core: the legend colour gave
+                self.border_subtitle = " ".join(
+                    f"cpu{i} {MARKER_GLYPHS.get(markers[i % len(markers)], '?')}"
+                    for i in range(len(self.series)))
             for i, ys in enumerate(self.series):
                 if ys:
-                    xs = [-(len(ys) - 1 - j) * dt for j in range(len(ys))]
-                    plt.plot(xs, ys, marker=self.marker, color=palette[i % len(palette)])
+                    xs, ys = points(ys)
+                    plt.plot(xs, ys, marker=markers[i % len(markers)],
+                             color=palette[i % len(palette)])
         else:
-            ys = list(self.mean)
-            if ys:
-                xs = [-(len(ys) - 1 - j) * dt for j in range(len(ys))]
-                plt.plot(xs, ys, marker=self.marker, color=palette[0])
+            if self.mean:
+                xs, ys = points(self.mean)
+                plt.plot(xs, ys, marker=markers[0], color=palette[0])
             if plot_widget.size.height >= 9:
                 plt.title(f"mean load of {self.cores} cores")
         plt.ylim(0, 100)

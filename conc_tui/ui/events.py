@@ -20,7 +20,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..monitor import Event, RunFinished, RunStarted, TaskDone, TaskFailed, TaskOutput
+from ..monitor import (Event, RunFinished, RunStarted, TaskDone, TaskFailed, TaskOutput,
+                       workload_info)
 from .lines import ComponentStyles, ThemeColours, split_spaces
 
 MAX_LINES = 2000
@@ -45,8 +46,9 @@ def event_line(ev: Event | Line) -> Line | None:
     if isinstance(ev, RunStarted):
         gil = ev.python.get("gil_enabled")
         gil_text = "GIL on" if gil else ("GIL off" if gil is not None else "GIL ?")
-        head = (f"▶ {ev.mode} · {ev.workload} · {ev.tasks} tasks · n={ev.n} · "
-                f"sleep={ev.sleep:g} s · workers={ev.workers}")
+        # what each task runs, as the registry labels it (no sleep for cpu, no n for io)
+        label = workload_info(ev.workload).label(ev.n, ev.sleep)
+        head = f"▶ {ev.mode} · {ev.workload} · {ev.tasks} × {label} · workers={ev.workers}"
         tail = (f"  runner pid {ev.pid} · {ev.python.get('implementation', 'Python')} "
                 f"{ev.python.get('version', '?')} · {gil_text} · {ev.cpu_count} cores")
         return ((head, "head"), (tail, "dim"))
@@ -138,6 +140,14 @@ class EventLog(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         self.lines.clear()
         self._fit_height()
         self.refresh()
+
+    # The lines sit against the bottom of a virtual height grown in chunks (see the module
+    # docstring): scrolling stops at the first line, so Home never shows an empty pane.
+    def validate_scroll_y(self, value: float) -> float:
+        return max(float(self._top()), super().validate_scroll_y(value))
+
+    def validate_scroll_target_y(self, value: float) -> float:
+        return max(float(self._top()), super().validate_scroll_target_y(value))
 
     def _top(self) -> int:
         """The virtual line of the first log line."""

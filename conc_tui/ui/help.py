@@ -18,7 +18,9 @@ PANELS = (
     ("Parallelism", "CPU seconds per wall second of the run's processes, in the last moment "
                     "and over the whole run, against the usable cores, with a plain verdict."),
     ("Tasks", "one cell per task: its id and a bar for its progress; grey waiting, yellow "
-              "running, green done, red failed. Many tasks shrink to one glyph each."),
+              "running, green done, red failed, blue italic cancelled (running when the "
+              "run was stopped). Without colour a mark says it: · ▸ ✓ ✗ ⊘. Many tasks "
+              "shrink to one glyph each."),
     ("Events", "the article's \"17 is done\" as each task ends, with its process and thread; "
                "failures in red with their error."),
     ("Results", "every run of this session: wall and CPU time, parallelism, and the speedup "
@@ -33,11 +35,17 @@ KEYS = (
     ("r", "run the chosen mode and workload"),
     ("s", "stop the run (and a compare) within two seconds"),
     ("c", "compare: run every mode in turn, sequential first, for the chosen workload"),
-    ("1–6", "pick the mode: " + ", ".join(f"{i + 1} {m.name}" for i, m in enumerate(MODE_LIST))),
+    (f"1–{len(MODE_LIST)}", "pick the mode: " + ", ".join(f"{i + 1} {m.name}" for i, m in enumerate(MODE_LIST))),
     ("w", "next workload (cpu, io, mixed)"),
     ("e t g", "show Events, Results (table) or Compare (graph) when they share a tab"),
-    ("tab", "move between the controls; enter or escape leaves an input"),
-    ("?", "this help"),
+    ("z", "zoom: the events, results and compare views take the tasks panel's room; "
+          "z again gives it back"),
+    ("tab", "move through the controls, then the panels (shift+tab back); in a number "
+            "field the letters above stay keys; enter or escape leaves it"),
+    ("^r ^o ^t", "ctrl+r, ctrl+o, ctrl+t: run, compare, stop from a field where letters "
+                 "type (the footer shows them there)"),
+    ("↑↓ PgUp", "↑/↓, PgUp/PgDn, Home/End scroll the focused panel, and this help"),
+    ("?", "this help (escape, q or ? closes it)"),
     ("q", "quit (ctrl+c too); the run is stopped first"),
 )
 
@@ -85,10 +93,12 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,q,question_mark", "close", "Close"),
     ]
+    # The text takes the focus, so ↑/↓, PgUp/PgDn, Home/End scroll it at once.
+    AUTO_FOCUS = "VerticalScroll"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
-            scroll.border_title = "Help · escape closes"
+            scroll.border_title = "Help · ↑↓ PgUp PgDn scroll · escape closes"
             yield Static(help_text(), markup=False)
 
     def action_close(self) -> None:

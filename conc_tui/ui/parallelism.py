@@ -146,15 +146,21 @@ class ParallelismPanel(ComponentStyles, Widget):
             procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
             if count and self.processes == 1:  # threads of one process: do they share?
                 used = self.runner_share if self.runner_share is not None else sum(shares)
-                out.append(f"{procs} · {count} threads: {used:.2f} cores", lab)
+                n = count
+                # the longest that fits whole (at 80x24 the panel has 28 columns)
+                text = next((t for t in (f"{procs} · {n} threads: {used:.2f} cores",
+                                         f"{n} threads: {used:.2f} cores")
+                             if len(t) <= width), f"{n} thr: {used:.2f}")
+                out.append(text, lab)
             else:
                 out.append(f"{procs} in the run", lab)
         else:
             out.append(f"{self.cores} usable cores", lab)
         out.append("\n")
-        out.append(describe_short(self.python), lab)
+        interpreter = describe_short(self.python)
+        out.append(interpreter, lab)
         exe = self.python.get("executable")
-        if exe:
+        if exe and len(interpreter) + 3 + len(_short_path(exe)) <= width:  # whole, or not
             out.append(f" · {_short_path(exe)}", lab)
         return out
 

@@ -29,11 +29,18 @@ from ..monitor import RunState
 from .glyphs import BLOCKS, fill, fill_eighths
 from .lines import ComponentStyles, ThemeColours
 
-WAITING, RUNNING, DONE, FAILED = range(4)
-STATES = ("waiting", "running", "done", "failed")
+WAITING, RUNNING, DONE, FAILED, CANCELLED = range(5)
+STATES = ("waiting", "running", "done", "failed", "cancelled")  # the reducer's, by index
 STATE_OF = {name: i for i, name in enumerate(STATES)}
+#: Without colour (NO_COLOR) a state must still show: the mark between an id and its bar.
+MARKS = ("·", "▸", "✓", "✗", "⊘")
+#: A task as one glyph (mini and dense cells); running shows its progress as a height.
+FAILED_GLYPH, CANCELLED_GLYPH = "✗", "⊘"
+ENDED = (DONE, FAILED, CANCELLED)
 
-BAR_WIDTHS = (8, 6, 4, 3, 2)
+#: Bar widths, richest first: a few tasks on a large screen get long bars (24 tasks used 3
+#: of 20 rows at 200x60 with bars of 8).
+BAR_WIDTHS = (24, 16, 12, 8, 6, 4, 3, 2)
 GROUP = 10  # dense cells come in groups of ten, so an id is easy to count to
 
 
@@ -47,6 +54,7 @@ class GridLayout:
     rows: int
     digits: int  # width of an id
     bar: int = 0  # ids: bar width
+    pitch: int = 1  # lines per row: 2 leaves a blank line under each row, when there is room
 
     @property
     def cell_w(self) -> int:
@@ -62,6 +70,11 @@ class GridLayout:
     def row_of(self, task: int) -> int:
         return task // self.per_row
 
+    @property
+    def lines(self) -> int:
+        """Lines the rows take, with their spacing."""
+        return self.rows * self.pitch - (self.pitch - 1 if self.rows else 0)
+
 
 def choose_layout(tasks: int, width: int, height: int) -> GridLayout:
     """The richest layout in which every task fits ``width`` x ``height``; else one that
@@ -74,7 +87,8 @@ def choose_layout(tasks: int, width: int, height: int) -> GridLayout:
         per_row = max(1, (width + 1) // (cell + 1))
         rows = math.ceil(tasks / per_row) if tasks else 0
         if rows <= height and per_row * (cell + 1) - 1 <= width:
-            return GridLayout("ids", tasks, per_row, rows, digits, bar)
+            pitch = 2 if 2 * rows - 1 <= height else 1
+            return GridLayout("ids", tasks, per_row, rows, digits, bar, pitch)
     per_row = max(1, (width + 1) // (digits + 2))
     rows = math.ceil(tasks / per_row) if tasks else 0
     if rows <= height:
@@ -97,6 +111,10 @@ def _glyph(state: int, level: int) -> str:
         return "·"
     if state == DONE:
         return "█"
+    if state == FAILED:
+        return FAILED_GLYPH
+    if state == CANCELLED:
+        return CANCELLED_GLYPH
     return BLOCKS[level]
 
 
@@ -118,19 +136,21 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
     TaskGrid > .task-grid--running { color: $text-warning; }
     TaskGrid > .task-grid--done { color: $text-success; }
     TaskGrid > .task-grid--failed { color: $text-error; text-style: bold; }
+    TaskGrid > .task-grid--cancelled { color: $text-secondary; text-style: italic; }
     TaskGrid > .task-grid--track { background: $panel; }
     TaskGrid > .task-grid--label { color: $text-muted; }
     """
 
     COMPONENT_CLASSES = {"task-grid--waiting", "task-grid--running", "task-grid--done",
-                         "task-grid--failed", "task-grid--track", "task-grid--label"}
+                         "task-grid--failed", "task-grid--cancelled", "task-grid--track",
+                         "task-grid--label"}
 
     def __init__(self, tasks: int = 0, *, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.states: list[int] = []
         self.fractions: list[float] = []
-        self.counts = [0, 0, 0, 0]
+        self.counts = [0] * len(STATES)
         self.layout_info = choose_layout(0, 1, 1)
         self._shown_counts: tuple | None = None
         self.frames = 0  # frames applied (tests, benchmarks)
@@ -152,7 +172,7 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         """A new run of ``tasks`` tasks, all waiting."""
         self.states = [WAITING] * tasks
         self.fractions = [0.0] * tasks
-        self.counts = [tasks, 0, 0, 0]
+        self.counts = [tasks] + [0] * (len(STATES) - 1)
         self._first_open = 0  # no task before this one is still waiting or running
         self._followed_to = None  # the scroll row the panel last followed to
         self._relayout()
@@ -199,7 +219,7 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         if self._followed_to is not None and top != self._followed_to:
             return  # scrolled by the user: leave it where they put it
         states, n, i = self.states, len(self.states), self._first_open
-        while i < n and (states[i] == DONE or states[i] == FAILED):
+        while i < n and states[i] in ENDED:
             i += 1
         self._first_open = i
         row = lay.row_of(min(i, n - 1))
@@ -224,18 +244,19 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
             steps = lay.bar * 8
             return tuple(
                 s * 1000 + (round(min(1.0, max(0.0, fractions[i])) * steps)
-                            if s == RUNNING or s == FAILED else 0)
+                            if s == RUNNING or s == FAILED or s == CANCELLED else 0)
                 for i, s in zip(range(start, end), states[start:end]))
         return tuple(s * 1000 + (max(0, min(7, int(fractions[i] * 8)))
-                                 if s == RUNNING or s == FAILED else 0)
+                                 if s == RUNNING else 0)
                      for i, s in zip(range(start, end), states[start:end]))
 
     def _refresh_changed_rows(self) -> None:
         lay = self.layout_info
         if not self.is_mounted or lay.rows == 0:
             return
-        top = self.scroll_offset.y
-        bottom = min(lay.rows, top + self.size.height)
+        pitch = lay.pitch  # 2 only when every row is on screen (no scrolling)
+        top = self.scroll_offset.y // pitch
+        bottom = min(lay.rows, top + -(-self.size.height // pitch))
         # Only the rows on screen keep a key: one scrolled into view later is looked at anew.
         old, keys = self._row_keys, {}
         first = last = None
@@ -248,7 +269,7 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         self._row_keys = keys
         if first is not None:
             self.rows_repainted += last - first + 1
-            self.refresh_lines(first, last - first + 1)
+            self.refresh_lines(first * pitch, (last - first) * pitch + 1)
 
     def state_of(self, task: int) -> str:
         return STATES[self.states[task]]
@@ -266,7 +287,7 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         if lay.rows > height and width > 1:  # it scrolls: leave room for the scrollbar
             lay = choose_layout(self.tasks, width - 1, max(1, height))
         self.layout_info = lay
-        self.virtual_size = Size(lay.width(), lay.rows)
+        self.virtual_size = Size(lay.width(), lay.lines)
         self._row_keys = {}
         self._row_strips = {}
         self._followed_to = None  # the scroll may move with the layout: follow anew
@@ -292,27 +313,29 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
     # -- drawing -----------------------------------------------------------------------
 
     def _update_title(self) -> None:
-        waiting, running, done, failed = self.counts
-        counts = (self.tasks, waiting, running, done, failed)
+        waiting, running, done, failed, cancelled = self.counts
+        counts = (self.tasks, *self.counts)
         if counts == self._shown_counts:
             return
         self._shown_counts = counts
-        parts = [f"{done} done"]
-        if failed:
-            parts.append(f"{failed} failed")
-        parts += [f"{running} running", f"{waiting} waiting"]
-        title = f"Tasks · {self.tasks}: " + " · ".join(parts)
+        # (count, long name, short name): done and waiting always, the others when any;
+        # after a stop no task is running any more, and the title says none is.
+        shown = [(done, "done", "done"), (failed, "failed", "failed"),
+                 (cancelled, "cancelled", "cancel"), (running, "running", "run"),
+                 (waiting, "waiting", "wait")]
+        shown = [p for p in shown if p[0] or p[1] in ("done", "waiting")
+                 or (p[1] == "running" and not cancelled)]
+        title = f"Tasks · {self.tasks}: " + " · ".join(f"{c} {name}" for c, name, _ in shown)
         if len(title) + 8 > self.outer_size.width > 0:
-            title = (f"{self.tasks} tasks · {done} done" + (f" · {failed} failed" if failed else "")
-                     + f" · {running} run · {waiting} wait")
+            title = f"{self.tasks} tasks · " + " · ".join(f"{c} {short}" for c, _, short in shown)
         self.border_title = Text(title)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        row = scroll_y + y
         width = self.scrollable_content_region.width
         lay = self.layout_info
-        if row >= lay.rows or not self.states:
+        row, gap = divmod(scroll_y + y, lay.pitch)
+        if gap or row >= lay.rows or not self.states:
             return Strip.blank(width, self._style("base"))
         # The row as the last frame saw it (so a row is drawn as the frame decided, and its
         # key is computed once); a row scrolled into view is looked at now.
@@ -349,6 +372,7 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         base = self._style("base")
         ids = lay.kind == "ids"
         full = "█" * lay.bar
+        marks = MARKS if self.app.no_color else None  # the state in a glyph, not a colour
         out: list[Segment] = []
         for i, cell in enumerate(key, start):
             if i > start:
@@ -356,7 +380,7 @@ class TaskGrid(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
             state, level = divmod(cell, 1000)
             name = STATES[state]
             if ids:
-                label = f"{i:>{lay.digits}} "
+                label = f"{i:>{lay.digits}}{marks[state] if marks else ' '}"
                 bar = full if state == DONE else fill_eighths(level, lay.bar).ljust(lay.bar)
             else:
                 label = f"{i:>{lay.digits}}"

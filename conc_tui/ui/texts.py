@@ -29,8 +29,8 @@ def finished_text(result: RunResult, ctl: Controller, comparing: bool) -> str:
         if summary.fastest is not None:
             best = summary.fastest
             vs = f", {summary.speedup:.2f}x sequential" if summary.speedup is not None else ""
-            return (f"compare done: {len(summary.runs)} modes — fastest {best.mode} "
-                    f"{best.wall_s:.2f} s{vs} — g shows the chart, t the table")
+            return (f"compare done: fastest {best.mode} {best.wall_s:.2f} s{vs} — "
+                    f"{len(summary.runs)} modes — g shows the chart, t the table")
     what = "compare" if comparing else result.mode
     text = f"{what}: {result.status} after {format_elapsed(result.wall_s)}"
     if result.error:  # why the run itself failed comes first: it matters more than a verdict
@@ -39,3 +39,20 @@ def finished_text(result: RunResult, ctl: Controller, comparing: bool) -> str:
     if result.failed_ids:
         text += f" — {len(result.failed_ids)} task(s) failed"
     return text
+
+
+def refusal(action: str, ctl: Controller) -> str | None:
+    """Why a key cannot act now, or None when it can: a key that does nothing says why
+    rather than doing nothing, or changing the controls under a run that keeps its own."""
+    if action in ("run", "compare") and ctl.busy:
+        key = "r" if action == "run" else "c"
+        return f"a run is going: press {key} again once it ends (s stops it)"
+    if action == "stop":
+        if not ctl.busy:
+            return "nothing to stop: no run is going (r runs, c compares)"
+        if ctl.stopping:
+            return "stopping already…"
+    if action in ("mode", "workload") and ctl.busy:
+        return (f"the run keeps its {action}: pick another once it ends "
+                f"(s stops it)")
+    return None
