@@ -289,6 +289,8 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
         if progress is not None:
             progress.stop()
         ctl.shutdown()
+    if not ctl.results:  # a signal came while the run was being started: nothing ran
+        return SIGNALS.code or EXIT_FAILED
     result = ctl.results[-1]
     # The file the user asked for first: printing may fail (a closed pipe), writing must not.
     written = _write_outputs(err, json_path, None, result) & recording.finish(err)

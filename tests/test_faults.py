@@ -485,3 +485,24 @@ def test_the_sampler_counts_many_threads_without_reading_each():
             t.join()
     assert s.thread_count > THREAD_DETAIL
     assert s.threads == []
+
+
+def test_a_full_dev_shm_is_refused_with_the_reason(tmp_path):
+    """In a private mount namespace, /dev/shm is a full 4 KiB tmpfs (root only)."""
+    import shutil
+
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare(1) for a private /dev/shm")
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"no private mount namespace here: {probe.stderr.decode().strip()}")
+    exe = " ".join(conc_tui_command())
+    script = ("mount -t tmpfs -o size=4k tmpfs /dev/shm && "
+              "dd if=/dev/zero of=/dev/shm/fill bs=4k count=1 2>/dev/null; "
+              f"{exe} run --tasks 80 --n 50 --json {tmp_path}/r.json")
+    p = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True,
+                       timeout=60, env=CLI_ENV, stdin=subprocess.DEVNULL)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert "cannot create the progress map in /dev/shm: No space left on device" in p.stderr
+    assert "Traceback" not in p.stderr
+    assert p.stdout == ""

@@ -44,6 +44,7 @@ class Run(object):
         self.cancelling = False
         self.cpu0 = 0.0
         self.ctx = None
+        self.pid = os.getpid()
 
     def finish(self, status, error=None):
         """Report the end of the run exactly once. False when it was already reported."""
@@ -62,6 +63,10 @@ class Run(object):
 
     def cancel(self):
         """Stop every worker process, report the run as cancelled, and end the runner."""
+        if os.getpid() != self.pid:
+            # A worker forked with this handler, terminated before it set its own: it must
+            # not report the run's end on the event pipe it shares with the runner.
+            os._exit(128 + signal.SIGTERM)
         self.cancelling = True  # before any worker dies, so their deaths are no failure
         if self.ctx is not None:
             self.ctx.stopping.set()
