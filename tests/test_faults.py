@@ -183,7 +183,7 @@ def test_a_task_run_again_on_a_new_worker_is_running_once():
     state.apply([TaskStarted(id=0, pid=10, tid=10, t=0.1)])
     changed = state.apply([TaskStarted(id=0, pid=11, tid=11, t=0.5)])
     assert changed == {0}
-    assert state.counts == {"waiting": 1, "running": 1, "done": 0, "failed": 0}
+    assert state.counts == {"waiting": 1, "running": 1, "done": 0, "failed": 0, "cancelled": 0}
     assert (state.tasks[0].pid, state.tasks[0].start_s) == (11, 0.5)
     assert state.tasks[0].restarts == 1  # said once, as a note: "task 0 restarted on pid 11"
     assert len(state.warnings) == 1 and "task 0 restarted on pid 11" in state.warnings[0]

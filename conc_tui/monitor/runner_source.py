@@ -58,6 +58,7 @@ class RunnerSource:
         self._process: RunnerProcess | None = None
         self._events: deque = deque()
         self._arrived = threading.Condition()
+        self._ended = threading.Event()  # the runner is gone and its last event queued
         self._held: RunFinished | None = None  # the runner's run-finished, until it exits
         self._started: RunStarted | None = None
         self._finished: RunFinished | None = None  # once handed to the queue
@@ -117,7 +118,8 @@ class RunnerSource:
             self._process.kill_group()
 
     def wait(self, timeout: float | None = None) -> bool:
-        return self._process is not None and self._process.wait(timeout)
+        """Block until the runner has exited and the run's last event is queued."""
+        return self._process is not None and self._ended.wait(timeout)
 
     def close(self) -> None:
         self.stop()
@@ -188,6 +190,7 @@ class RunnerSource:
         with self._arrived:
             self._finished = fin
         self._push(fin)
+        self._ended.set()
 
     def _push(self, ev: Event) -> None:
         with self._arrived:
