@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="no per-task lines: a live progress line on a terminal, then the summary")
     run.add_argument("--fail-task", type=int, action="append", default=[], metavar="ID",
                      help="make task ID raise an error halfway (to see failures); repeatable")
+    run.add_argument("--timeline", action="store_true",
+                     help="after the summary, a text timeline: one lane per worker, each "
+                          "character a time bin, by what the worker was doing")
     _add_recording_options(run)
 
     cmp = sub.add_parser("compare", formatter_class=fmt, epilog=EPILOG,
@@ -220,7 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _replay(args, parser)
     record = {"record": args.record, "trace": args.trace}  # (--record: also before the command)
     if args.command == "run":
-        return headless.run(_config(args), json_path=args.json, quiet=args.quiet, **record)
+        return headless.run(_config(args), json_path=args.json, quiet=args.quiet,
+                            timeline=args.timeline, **record)
     base = _config(args, mode="sequential", workload=args.workloads[0])
     configs = compare_configs(base, args.modes, args.workloads)
     return headless.compare(configs, json_path=args.json, csv_path=args.csv, **record)
