@@ -275,7 +275,7 @@ def _add(a: Times, b: Times) -> Times:
 
 def worker_unit(state: RunState, runner_pid: int | None) -> str:
     """"process" when every task ran in a process of its own tree other than the runner."""
-    pids = {pid for pid, _ in state.workers}
+    pids = {pid for pid, _ in list(state.workers)}
     if pids and runner_pid is not None and runner_pid not in pids:
         return "process"
     return "thread"
@@ -307,14 +307,14 @@ def breakdown(snap: Snapshot, state: RunState, runner_pid: int | None, *,
     workers = ZERO
     count = 0
     if unit == "process":
-        for pid in {pid for pid, _ in state.workers}:
+        for pid in {pid for pid, _ in list(state.workers)}:
             p = snap.process(pid)
             if p is None or (live and not p.alive):
                 continue
             workers = _add(workers, p.last if live else p.total)
             count += 1
     else:
-        for pid, tid in state.workers:
+        for pid, tid in list(state.workers):
             th = snap.thread(pid, tid)
             if th is None or (live and (not th.alive or th.updated_s < snap.wall_s - 1e-6)):
                 continue

@@ -36,6 +36,7 @@ from .results import ResultsTable
 from .sampling import SampleFeed
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
+from .timeline import TimelineScreen
 from .texts import finished_text, ready_text, running_text
 from .views import VIEWS, ViewTabs
 
@@ -78,6 +79,7 @@ class ConcApp(App[int]):
         *[Binding(str(i + 1), f"mode({i})", mode, group=Binding.Group("mode"))
           for i, mode in enumerate(MODES)],
         Binding("w", "cycle_workload", "Workload"),
+        Binding("l", "timeline", "Timeline"),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -240,7 +242,8 @@ class ConcApp(App[int]):
             self.cores.update_sample(reading.sample, reading.history)
             if reading.now is not None:
                 self.parallelism.update_live(reading.now, reading.run, reading.processes,
-                                             reading.threads, reading.runner_share)
+                                             reading.threads, reading.runner_share,
+                                             self.ctl.live_breakdown())
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -280,7 +283,8 @@ class ConcApp(App[int]):
             self.grid.update_frame(None)
             self.clock.set(result.wall_s)
             self.clock.remove_class("-running")
-            self.parallelism.finish_run(result.parallelism)
+            self.parallelism.finish_run(result.parallelism, result.verdict,
+                                        result.thread_time)
             self.table.set_results(self.results)
             self.chart.set_results(self.results)
             if step.started is None:
@@ -342,6 +346,10 @@ class ConcApp(App[int]):
 
     def action_cycle_workload(self) -> None:
         self.controls.cycle_workload()
+
+    def action_timeline(self) -> None:
+        if not isinstance(self.screen, TimelineScreen):
+            self.push_screen(TimelineScreen(self.ctl))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
