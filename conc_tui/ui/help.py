@@ -35,6 +35,8 @@ KEYS = (
     ("c", "compare: run every mode in turn, sequential first, for the chosen workload"),
     ("1–6", "pick the mode: " + ", ".join(f"{i + 1} {m.name}" for i, m in enumerate(MODE_LIST))),
     ("w", "next workload (cpu, io, mixed)"),
+    ("l", "the timeline: what every thread or process was doing (running, waiting for a "
+          "core, on the GIL, sleeping), and which task ran when; l or escape comes back"),
     ("e t g", "show Events, Results (table) or Compare (graph) when they share a tab"),
     ("tab", "move between the controls; enter or escape leaves an input"),
     ("?", "this help"),
