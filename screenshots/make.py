@@ -18,6 +18,8 @@ Shots:
   results      the same finished compare: the Results table (speedup vs sequential)
   cores-64     the compact grid of 64 cores (fake sampler), a pool of 32 workers mid-run
   replay-64    `conc-tui replay` of a 64-core recording (made with the scripted source)
+  timeline-threads, timeline-processes, timeline-process-pool, timeline-asyncio-cpu
+               a finished run's timeline (key l): the thread view and a lane per worker
 
 The core charts are drawn with plotext's "hd" marker (quarter blocks) instead of braille:
 rsvg-convert lays braille glyphs out wider than a cell with the fonts installed here.
@@ -45,6 +47,7 @@ from conc_tui.monitor import RunConfig  # noqa: E402
 from conc_tui.monitor.runner_source import RunnerSource  # noqa: E402
 from conc_tui.ui.app import build_app  # noqa: E402
 from conc_tui.ui.cores import CoresPanel  # noqa: E402
+from conc_tui.ui.timeline import TimelineScreen, TimelineView  # noqa: E402
 from conc_tui.monitor.scripted import ScriptedSampler, ScriptedSource, script_for  # noqa: E402
 from conc_tui.monitor import python_info as local_python  # noqa: E402
 
@@ -219,6 +222,36 @@ def shot_asyncio(quick: bool):
     return cfg, moment
 
 
+#: The timeline shots: name -> (mode, workload, tasks, n). Each is taken once the run has
+#: ended, so its whole timeline shows (it stays after the run).
+TIMELINES = {
+    "timeline-threads": ("threads", "cpu", 80, 300),
+    "timeline-processes": ("processes", "cpu", 80, 300),
+    "timeline-process-pool": ("process-pool", "cpu", 16, 400),
+    "timeline-asyncio-cpu": ("asyncio", "cpu", 16, 400),
+}
+
+
+def shot_timeline(name: str, quick: bool):
+    mode, workload, tasks, n = TIMELINES[name]
+    cfg = RunConfig(mode=mode, workload=workload, tasks=tasks, n=n - 100 if quick else n)
+
+    def drawn(app) -> bool:
+        if not isinstance(app.screen, TimelineScreen):
+            return False
+        picture = app.screen.query_one(TimelineView).picture
+        return picture is not None and picture.title.endswith("done")
+
+    async def moment(pilot):
+        app = pilot.app
+        await wait_for(pilot, f"{mode} finished", lambda: not app.running and app.results, 300)
+        await pilot.press("l")
+        await wait_for(pilot, "timeline drawn", lambda: drawn(app), 20)
+        await pilot.pause(0.2)
+
+    return cfg, moment
+
+
 def compare_config(quick: bool) -> RunConfig:
     return RunConfig(mode="threads", workload="cpu", tasks=16 if quick else 24,
                      n=250 if quick else 400)
@@ -345,6 +378,11 @@ async def main_async(args) -> int:
             cfg, moment = make(args.quick)
             jobs.append((name, lambda n=name, c=cfg, m=moment, li=lead_in:
                          shoot(n, c, m, tracker, log, lead_in=li)))
+    for name in TIMELINES:
+        if wanted(name):
+            cfg, moment = shot_timeline(name, args.quick)
+            jobs.append((name, lambda n=name, c=cfg, m=moment:
+                         shoot(n, c, m, tracker, log, lead_in=0.5, mid_run=False)))
     if wanted("compare") or wanted("results"):
         jobs.append(("compare", compare_and_results))
     if wanted("cores-64"):
@@ -376,7 +414,8 @@ async def main_async(args) -> int:
 
 
 def main() -> int:
-    names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64"]
+    names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64",
+             *TIMELINES]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shots", nargs="*", metavar="SHOT",
                     help=f"only these shots ({', '.join(names)}); default: all")
