@@ -225,8 +225,8 @@ def shot_asyncio(quick: bool):
 #: The timeline shots: name -> (mode, workload, tasks, n). Each is taken once the run has
 #: ended, so its whole timeline shows (it stays after the run).
 TIMELINES = {
-    "timeline-threads": ("threads", "cpu", 80, 300),
-    "timeline-processes": ("processes", "cpu", 80, 300),
+    "timeline-threads": ("threads", "cpu", 80, 500),
+    "timeline-processes": ("processes", "cpu", 80, 400),
     "timeline-process-pool": ("process-pool", "cpu", 16, 400),
     "timeline-asyncio-cpu": ("asyncio", "cpu", 16, 400),
 }

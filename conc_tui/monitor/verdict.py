@@ -62,7 +62,8 @@ def verdict_for(parallelism: float, cores: int, workload: str, mode: str,
 
     ``breakdown`` (a ``threadwatch.Breakdown`` that is available): see ``verdict_measured``.
     """
-    if breakdown is not None and breakdown.available and breakdown.worker_count > 0:
+    if (breakdown is not None and breakdown.available and breakdown.worker_count > 0
+            and breakdown.workers.total_s > 0):
         return verdict_measured(parallelism, cores, breakdown, gil_enabled)
     m, w = mode_info(mode), workload_info(workload)
     if parallelism < 0.5:

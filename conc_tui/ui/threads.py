@@ -59,7 +59,7 @@ def bar_legend(b: Breakdown, gil: bool | None, *, short: bool = True) -> Text:
                    key=lambda s: -counts[s])
     for i, s in enumerate(parts):
         if i:
-            out.append(" · ")
+            out.append(" · ", "dim")
         out.append(f"{GLYPHS[s]} {round(counts[s])} {state_word(s, gil, short=short)}",
                    STATE_STYLES[s])
     return out

@@ -28,6 +28,7 @@ from ..monitor.verdict import verdict_for
 from .threads import STATE_STYLES, bar_legend, stacked_bar, strip
 
 STRIP_ROWS = 3  # at most; above, a cell stands for several workers
+TALL = 36  # rows from which the stacked bars are two rows high
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Picture:
     gil: bool | None
     lock_split: bool
     note: str = ""
+    size: tuple[int, int] = (0, 0)  # the view's, when it was made
 
 
 def _states_now(snap, state, unit: str) -> list[str]:
@@ -91,13 +93,19 @@ def make_picture(ctl, width: int, height: int) -> Picture | None:
     else:
         why = watch.snapshot.reason if watch is not None else "this run has no process here"
         note = f"thread states not measured: {why}"
-    head = 9 + (STRIP_ROWS if states else 0)
+    # The lines above and below the lanes, as TimelineView.render draws them.
+    bars = sum(1 for b in (now, run) if b is not None and b.worker_count)
+    head = 1 + bars * (1 + (2 if height >= TALL else 1)) + (1 if verdict else 0)
+    if states:
+        per = max(1, -(-len(states) // ((width - 4) * STRIP_ROWS)))
+        head += 1 + -(-(-(-len(states) // per)) // max(1, width - 4))
+    head += (1 if note else 0) + 2  # legend, axis
     columns = max(10, width - 8)
     lay = layout(state, watch, end_s, columns, max(1, height - head), unit=unit)
     status = "done" if done else "running"
     title = (f"Timeline · {cfg.mode} · {cfg.workload} · {cfg.tasks} tasks · "
              f"{end_s:.1f} s · {status}")
-    return Picture(title, now, run, verdict, states, lay, gil, split, note)
+    return Picture(title, now, run, verdict, states, lay, gil, split, note, (width, height))
 
 
 class TimelineView(Widget):
@@ -124,13 +132,13 @@ class TimelineView(Widget):
             return out
         out.append(p.title + "\n", "bold")
         units = p.lay.unit + ("es" if p.lay.unit == "process" else "s")
-        tall = self.size.height >= 36
+        tall = self.size.height >= TALL
         for label, b in (("now", p.now), ("run", p.run)):
             if b is None or b.worker_count == 0:
                 continue
             out.append(f"{label:<4}", "bold")
             out.append_text(bar_legend(b, p.gil))
-            out.append(f"  of {b.worker_count} {units}\n", "dim")
+            out.append(f"   of {b.worker_count} {units}\n", "dim")
             for _ in range(2 if tall else 1):
                 out.append("    ")
                 out.append_text(stacked_bar(b, width - 4))
@@ -153,7 +161,8 @@ class TimelineView(Widget):
             state = next((s for s, g in GLYPHS.items() if g == glyph), "")
             out.append(f"{glyph} {word}", STATE_STYLES.get(state, ""))
         group = f" · {lay.grouped} {units} a row" if lay.grouped > 1 else ""
-        out.append(f"   lanes: {lay.lanes} {units}{group}\n", "dim")
+        out.append(f"   lanes: {lay.lanes} {units if lay.lanes != 1 else lay.unit}{group}\n",
+                   "dim")
         label_w = max((len(r.label) for r in lay.rows), default=1)
         for row in lay.rows:
             out.append(f"{row.label:>{label_w}} ", "dim")
@@ -182,14 +191,14 @@ class TimelineScreen(Screen[None]):
     def __init__(self, ctl) -> None:
         super().__init__()
         self.ctl = ctl
-        self._busy = False
+        self._busy = self._again = False
 
     def compose(self) -> ComposeResult:
         yield TimelineView(id="timeline")
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.redraw()
+        self.call_after_refresh(self.redraw)  # once the view has its size
         self.set_interval(self.REFRESH_S, self._tick)
 
     def on_resize(self) -> None:
@@ -202,10 +211,13 @@ class TimelineScreen(Screen[None]):
     def redraw(self) -> None:
         """Work the picture out in a thread worker; one at a time."""
         if self._busy:
+            self._again = True  # (a resize during a redraw: draw again for the new size)
             return
-        self._busy = True
         view = self.query_one(TimelineView)
         width, height = view.size.width - 2, view.size.height
+        if width < 10 or height < 3:
+            return  # not laid out yet
+        self._busy, self._again = True, False
         self.run_worker(lambda: self._make(width, height), thread=True, group="timeline",
                         exit_on_error=False)
 
@@ -219,3 +231,5 @@ class TimelineScreen(Screen[None]):
     @on(Drawn)
     def _drawn(self, message: Drawn) -> None:
         self.query_one(TimelineView).show(message.picture)
+        if self._again:
+            self.redraw()
