@@ -201,7 +201,7 @@ def test_pool_waves_and_asyncio_staircase():
     state = run_state([(RUNNER, RUNNER, float(i), float(i + 1)) for i in range(16)])
     lay = layout(state, None, 16.0, 32, 30)
     firsts = [r.cells.index(TASK) for r in lay.rows]
-    assert lay.lanes == 1 and firsts == sorted(firsts) and len(set(firsts)) == 8
+    assert lay.lanes == 1 and firsts == sorted(firsts) and len(set(firsts)) == 16
     lines = text_lines(lay, True)
     assert lines[0].startswith("timeline · 1 thread · 0-16.0 s")
     assert GLYPHS[TASK] in lines[2]
@@ -268,3 +268,11 @@ def test_the_timeline_key_opens_and_closes_the_view():
 
     import asyncio
     asyncio.run(go())
+
+
+def test_an_unmeasured_run_says_why_in_its_json_and_summary_line():
+    b = breakdown(Snapshot(available=False, reason="no /proc: thread states need Linux's /proc"),
+                  run_state([(1, 1, 0, 1)]), RUNNER)
+    d = b.as_json()
+    assert d["running_s"] is None and d["lock_wait_s"] is None and not d["available"]
+    assert "no /proc" in d["reason"] and "no /proc" in b.line(True)

@@ -23,7 +23,7 @@ from .threadwatch import STATE_ORDER, ThreadWatch, state_word
 TASK = "task"
 GLYPHS = {"running": "█", "core_wait": "▓", "lock_wait": "▒", "io_wait": "░", TASK: "─",
           "": " "}
-MAX_SUB = 8  # rows a lane may take when there is room
+MAX_SUB = 16  # rows a lane may take when there is room
 
 
 @dataclass

@@ -39,26 +39,34 @@ class Picture:
     now: Breakdown | None
     run: Breakdown | None
     verdict: str
-    states: list[str]
+    states: list[str]  # each worker's state now (or, once the run ended, over the run)
     lay: Layout
     gil: bool | None
     lock_split: bool
     note: str = ""
     size: tuple[int, int] = (0, 0)  # the view's, when it was made
+    done: bool = False
 
 
-def _states_now(snap, state, unit: str) -> list[str]:
-    """Each worker's state in the probe's last interval ("ended" once it has gone)."""
+def _worker_states(snap, state, unit: str, over_run: bool) -> list[str]:
+    """Each worker's state in the probe's last interval ("ended" once it has gone), or
+    (``over_run``) the state it spent the most time in over the run."""
     out = []
     if unit == "process":
         for pid in dict.fromkeys(pid for pid, _ in list(state.workers)):
             p = snap.process(pid)
-            out.append("ended" if p is None or not p.alive else (p.last.state or "ended"))
+            if over_run:
+                out.append(p.total.state if p is not None and p.total.state else "ended")
+            else:
+                out.append("ended" if p is None or not p.alive else (p.last.state or "ended"))
     else:
         for key in list(state.workers):
             th = snap.thread(*key)
-            out.append("ended" if th is None or not th.alive else (th.state or "ended"))
-    return out
+            if over_run:
+                out.append(th.total.state if th is not None and th.total.state else "ended")
+            else:
+                out.append("ended" if th is None or not th.alive else (th.state or "ended"))
+    return [s if s != "off_cpu" else "io_wait" for s in out]
 
 
 def make_picture(ctl, width: int, height: int) -> Picture | None:
@@ -83,7 +91,7 @@ def make_picture(ctl, width: int, height: int) -> Picture | None:
         split = snap.lock_split
         run = breakdown(snap, state, runner)
         now = None if done else breakdown(snap, state, runner, live=True)
-        states = _states_now(snap, state, unit) if not done else []
+        states = _worker_states(snap, state, unit, over_run=done)
         cores = session.cpu_count
         shown = now if now is not None else run
         par = shown.total.running_s / shown.wall_s if shown.wall_s > 0 else 0.0
@@ -105,14 +113,15 @@ def make_picture(ctl, width: int, height: int) -> Picture | None:
     status = "done" if done else "running"
     title = (f"Timeline · {cfg.mode} · {cfg.workload} · {cfg.tasks} tasks · "
              f"{end_s:.1f} s · {status}")
-    return Picture(title, now, run, verdict, states, lay, gil, split, note, (width, height))
+    return Picture(title, now, run, verdict, states, lay, gil, split, note, (width, height),
+                   done)
 
 
 class TimelineView(Widget):
     """Draws a ``Picture``; the screen hands it a new one every second."""
 
     DEFAULT_CSS = """
-    TimelineView { height: 1fr; padding: 0 1; }
+    TimelineView { height: 1fr; padding: 0 1; text-wrap: nowrap; text-overflow: clip; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -138,7 +147,8 @@ class TimelineView(Widget):
                 continue
             out.append(f"{label:<4}", "bold")
             out.append_text(bar_legend(b, p.gil))
-            out.append(f"   of {b.worker_count} {units}\n", "dim")
+            out.append("   ")  # (unstyled: a dim run of spaces is lost in SVG screenshots)
+            out.append(f"of {b.worker_count} {b.units()}\n", "dim")
             for _ in range(2 if tall else 1):
                 out.append("    ")
                 out.append_text(stacked_bar(b, width - 4))
@@ -148,7 +158,8 @@ class TimelineView(Widget):
         if p.states:
             lines, per = strip(p.states, width - 4, STRIP_ROWS)
             each = f", a cell is {per}" if per > 1 else ", a cell each"
-            out.append(f"{units} now ({len(p.states)}{each}):\n", "dim")
+            when = "over the run, the state each was in most" if p.done else "now"
+            out.append(f"{units} {when} ({len(p.states)}{each}):\n", "dim")
             for line in lines:
                 out.append("    ")
                 out.append_text(line)
@@ -161,7 +172,8 @@ class TimelineView(Widget):
             state = next((s for s, g in GLYPHS.items() if g == glyph), "")
             out.append(f"{glyph} {word}", STATE_STYLES.get(state, ""))
         group = f" · {lay.grouped} {units} a row" if lay.grouped > 1 else ""
-        out.append(f"   lanes: {lay.lanes} {units if lay.lanes != 1 else lay.unit}{group}\n",
+        out.append("   ")
+        out.append(f"lanes: {lay.lanes} {units if lay.lanes != 1 else lay.unit}{group}\n",
                    "dim")
         label_w = max((len(r.label) for r in lay.rows), default=1)
         for row in lay.rows:
