@@ -195,8 +195,10 @@ class ThreadWatch:
 @dataclass(frozen=True)
 class Breakdown:
     """Where a run's thread time went: ``total`` over every thread of the run's tree,
-    ``workers`` over the threads or processes that ran tasks (``worker_count`` of them, each
-    a ``unit``: "thread" or "process"). Over the run, or (``live``) over the last interval."""
+    ``workers`` over the threads or processes that ran tasks (each a ``unit``: "thread" or
+    "process"). Over the run (``worker_count``: every worker; above the probe's window the
+    shares come from those it read), or (``live``) over the last interval (``worker_count``:
+    the workers read in it)."""
 
     available: bool
     reason: str = ""
@@ -324,6 +326,9 @@ def breakdown(snap: Snapshot, state: RunState, runner_pid: int | None, *,
         at_once = state.counts.get("running", 0)
     else:
         at_once = most_at_once(state)
+        if count:  # every worker of the run, also those the probe's window never read
+            count = len({pid for pid, _ in list(state.workers)}) if unit == "process" \
+                else len(state.workers)
     return Breakdown(
         True, notes=snap.notes, lock_split=snap.lock_split, sampled=snap.sampled, live=live,
         wall_s=snap.interval_s if live else snap.wall_s,
