@@ -459,6 +459,18 @@ class ThreadTimeProbe:
                 break
             # The thread's own CPU, for the snapshot: what watching costs.
             self._cpu_s = time.thread_time() - cpu0
+            if self._procs and not any(p.alive for p in self._procs.values()):
+                # The whole tree has ended: nothing is left to read. Let go of the files
+                # now, even if whoever started the probe never stops it; stop() still
+                # takes the last reading's figures. (Never wait for the lock: stop() holds
+                # it while it joins this thread, and then closes the files itself.)
+                if self._lock.acquire(blocking=False):
+                    try:
+                        if not self._closed:
+                            self._close_all()
+                    finally:
+                        self._lock.release()
+                break
         self._cpu_s = time.thread_time() - cpu0
 
     # ---- checks and notes ---------------------------------------------------------------
