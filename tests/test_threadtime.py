@@ -6,6 +6,7 @@ for a core. Bounds are loose on purpose: CI has two shared cores.
 """
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -417,6 +418,9 @@ def test_thousands_of_threads_are_sampled_in_turn(tmp_path):
     tids = [ROOT] + list(range(ROOT + 1, ROOT + 1000))
     proc = fake_proc(tmp_path, tids)
     clock = FakeClock()
+    # Earlier tests may leave objects that hold files (a session's shared memory) for the
+    # garbage collector, which this test's thousands of objects would set off midway.
+    gc.collect()
     before = fd_count()
     probe = ThreadTimeProbe(ROOT, hz=20, interval=0.5, max_threads=40, proc=str(proc),
                             machine="x86_64", clock=clock)
