@@ -6,11 +6,13 @@ Below, the timeline: one lane per worker, each task a span from its start to its
 coloured by what its worker was doing (``monitor.timeline``). It follows the run live and
 stays after it for study, until the next run starts.
 
-The layout is worked out in a thread worker once a second (10,000 tasks on 1,000 workers
-take tens of milliseconds), never on the app's thread; ``render`` only draws what it made.
+The layout is worked out in a thread worker, never on the app's thread; ``render`` only
+draws what it made. Once a second, or less often when it is costly (10,000 tasks on 500
+workers take ~0.15 s of CPU a picture): never more than about a tenth of a core.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -199,11 +201,13 @@ class TimelineScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", show=False),
     ]
     REFRESH_S = 1.0
+    MAX_SHARE = 0.1  # of a core, for working out pictures
 
     def __init__(self, ctl) -> None:
         super().__init__()
         self.ctl = ctl
         self._busy = self._again = False
+        self._next = 0.0  # monotonic time of the next live redraw
 
     def compose(self) -> ComposeResult:
         yield TimelineView(id="timeline")
@@ -217,7 +221,9 @@ class TimelineScreen(Screen[None]):
         self.redraw()
 
     def _tick(self) -> None:
-        if self.ctl.busy or self.query_one(TimelineView).picture is None:
+        view = self.query_one(TimelineView)
+        done = view.picture is not None and view.picture.done and not self.ctl.busy
+        if view.picture is None or (not done and time.monotonic() >= self._next):
             self.redraw()
 
     def redraw(self) -> None:
@@ -234,9 +240,12 @@ class TimelineScreen(Screen[None]):
                         exit_on_error=False)
 
     def _make(self, width: int, height: int) -> None:
+        c0 = time.thread_time()
         try:
             picture = make_picture(self.ctl, width, height)
         finally:
+            cost = time.thread_time() - c0
+            self._next = time.monotonic() + max(self.REFRESH_S, cost / self.MAX_SHARE)
             self._busy = False
         self.post_message(self.Drawn(picture))
 
