@@ -2,7 +2,8 @@
 the probe itself costs.
 
 1. For threads/cpu, processes/cpu and threads/io (80 tasks each) it runs the real runner
-   through the monitor's Session, attaches ThreadTimeProbe to the runner, and beside it:
+   through the monitor's Controller, which attaches the thread-time probe to the runner as
+   the app and `conc-tui run` do (with its history), and beside it:
 
      reader  a separate process with its own, plainer method: psutil finds the threads,
              each thread's schedstat is read (open/read, no pread) at its first and last
@@ -14,10 +15,12 @@ the probe itself costs.
              time, scheduling delay (= core wait) and wait time (= off CPU) straight from
              the scheduler's tracepoints. It cannot tell a lock from other waits.
 
-   It prints each state's share of the thread time, and cores = running s / wall s.
+   It prints each state's share of the thread time, cores = running s / wall s, and the
+   run's verdict (what the app, the summary and the JSON say).
 
-2. The probe's own CPU (its thread's CPU time over wall time, with default settings) while
-   it watches a child with 80, 1,000 and 10,000 sleeping threads.
+2. The probe's own CPU (its thread's CPU time over wall time, with default settings, and
+   the history the app keeps, as a run has them) while it watches a child with 80, 1,000
+   and 10,000 sleeping threads.
 
 3. Finding the runner's worker processes: the children files of every thread of the tree
    against a scan of every /proc/PID/stat against psutil's children(recursive=True).
@@ -193,28 +196,27 @@ def discovery_costs(probe, root: int, reps: int = 5) -> dict:
 
 def one_run(mode: str, workload: str, tasks: int, n: int, sleep: float, use_perf: bool,
             tmp: str) -> dict:
-    from conc_tui.monitor import RunConfig, Session
-    from conc_tui.monitor.threadtime import ThreadTimeProbe
+    from conc_tui.monitor import Controller, RunConfig
 
     perf_path = os.path.join(tmp, f"perf-{mode}-{workload}.data")
     perf = perf_start(perf_path) if use_perf else None
-    session = Session(RunConfig(mode=mode, workload=workload, tasks=tasks, n=n, sleep=sleep))
-    session.start()
-    probe = ThreadTimeProbe(session.runner_pid).start()
+    ctl = Controller()
+    session = ctl.run(RunConfig(mode=mode, workload=workload, tasks=tasks, n=n, sleep=sleep))
+    watch = ctl.watch
+    probe = watch.probe
     reader = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--reader",
                                str(session.runner_pid)], stdout=subprocess.PIPE, text=True)
     disc, mid = None, None
     t0 = time.monotonic()
     try:
-        while not session.done:
-            session.poll()
-            session.wait(0.1)
-            if disc is None and time.monotonic() - t0 > 1.5 and not session.done:
+        while ctl.busy:
+            ctl.poll(0.1)
+            if disc is None and time.monotonic() - t0 > 1.5 and ctl.busy:
                 mid = probe.snapshot()
                 disc = discovery_costs(probe, session.runner_pid)
     finally:
-        session.close()
-    snap = probe.stop()
+        ctl.shutdown()
+    snap = watch.stop()
     try:
         out, _ = reader.communicate(timeout=10)
     except subprocess.TimeoutExpired:
@@ -223,10 +225,10 @@ def one_run(mode: str, workload: str, tasks: int, n: int, sleep: float, use_perf
     ref = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
     tids = {t.tid for t in snap.threads}
     perf_tot = perf_totals(perf, perf_path, tids) if perf else None
-    result = session.result()
+    result = ctl.results[-1]
     return {"mode": mode, "workload": workload, "snap": snap, "mid": mid, "ref": ref,
             "perf": perf_tot, "disc": disc, "wall_s": result.wall_s,
-            "parallelism": result.parallelism}
+            "parallelism": result.parallelism, "verdict": result.verdict.text}
 
 
 def print_runs(runs: list[dict]) -> None:
@@ -259,6 +261,7 @@ def print_runs(runs: list[dict]) -> None:
         print(f"{'':<16} {'run':<8} wall {r['wall_s']:.2f} s, conc-tui's parallelism "
               f"{r['parallelism']:.2f}; probe CPU {100 * s.probe_cpu_s / s.wall_s:.2f}% "
               f"of a core" + (", sampled" if s.sampled else ""))
+        print(f"{'':<16} {'verdict':<8} {r['verdict']}")
         if r["mid"] is not None:
             m = r["mid"]
             now = ", ".join(f"{k} {v}" for k, v in m.states_now.items())
@@ -278,14 +281,15 @@ time.sleep(3600)
 
 
 def probe_cost(n: int, seconds: float) -> dict:
-    from conc_tui.monitor.threadtime import ThreadTimeProbe
+    from conc_tui.monitor.threadwatch import ThreadWatch
 
     child = subprocess.Popen([sys.executable, "-c", SLEEPERS, str(n)],
                              stdout=subprocess.PIPE, text=True)
     try:
         child.stdout.readline()
         c0 = time.thread_time()
-        probe = ThreadTimeProbe(child.pid).start()
+        watch = ThreadWatch(child.pid).start()  # the probe, and the history kept from it
+        probe = watch.probe
         start_ms = 1e3 * (time.thread_time() - c0)
         most = 0
         t_end = time.monotonic() + seconds

@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="no per-task lines: a live progress line on a terminal, then the summary")
     run.add_argument("--fail-task", type=int, action="append", default=[], metavar="ID",
                      help="make task ID raise an error halfway (to see failures); repeatable")
+    run.add_argument("--timeline", action="store_true",
+                     help="after the summary, a text timeline: one lane per worker, each "
+                          "character a time bin, by what the worker was doing")
     _add_recording_options(run)
 
     cmp = sub.add_parser("compare", formatter_class=fmt, epilog=EPILOG,
@@ -322,7 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = _config(args)
         _check_limits(parser, args, [config])
         headless.install_signal_handlers()
-        return headless.run(config, json_path=args.json, quiet=args.quiet, **record)
+        return headless.run(config, json_path=args.json, quiet=args.quiet,
+                            timeline=args.timeline, **record)
     if args.command == "scale":
         return _scale(args, parser, headless, record)
     base = _config(args, mode="sequential", workload=args.workloads[0])

@@ -208,6 +208,11 @@ def print_summary(out: Console, result: RunResult) -> None:
     if left:
         line.append(f", {left} not finished")
     out.print(line)
+    if result.thread_time is not None:  # where the threads' time went, measured
+        gil = result.python.get("gil_enabled")
+        if result.verdict.detail:
+            out.print(f"verdict: {result.verdict.text}", markup=False)
+        out.print(result.thread_time.line(gil), markup=False)
     out.print(f"interpreter: {describe_python(result.python)}", markup=False)
     if result.error:
         out.print(Text.assemble(("error: ", "red"), result.error))  # runner text: not markup
@@ -241,9 +246,27 @@ def _write_outputs(err: Console, json_path: str | None, csv_path: str | None,
     return ok
 
 
+def print_timeline(out: Console, ctl: Controller, result: RunResult) -> None:
+    """``--timeline``: the last run's lanes × time, one character a time bin."""
+    from .monitor.timeline import layout, text_lines
+    from .monitor.threadwatch import worker_unit
+
+    session, watch = ctl.shown, ctl.watch
+    if session is None:
+        return
+    runner = session.started.pid if session.started is not None else session.runner_pid
+    width = max(40, min(out.width, 200))
+    lay = layout(session.state, watch, result.wall_s, width - 6, 40,
+                 unit=worker_unit(session.state, runner))
+    split = watch.snapshot.lock_split if watch is not None else True
+    for line in text_lines(lay, result.python.get("gil_enabled"), split):
+        out.print(line, markup=False, highlight=False)
+
+
 def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
-        record: str | None = None, trace: str | None = None) -> int:
-    """``conc-tui run``: one run, events as they happen, then the summary."""
+        record: str | None = None, trace: str | None = None, timeline: bool = False) -> int:
+    """``conc-tui run``: one run, events as they happen, then the summary (and with
+    ``timeline`` the text timeline)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     stdout, stderr = _streams()
@@ -295,6 +318,8 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
     # The file the user asked for first: printing may fail (a closed pipe), writing must not.
     written = _write_outputs(err, json_path, None, result) & recording.finish(err)
     print_summary(out, result)
+    if timeline:
+        print_timeline(out, ctl, result)
     printed = _output_status(stdout, err)
     if SIGNALS.code is not None:
         return SIGNALS.code

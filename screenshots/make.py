@@ -20,6 +20,8 @@ Shots:
   replay-64    `conc-tui replay` of a 64-core recording (made with the scripted source)
   dask-cluster the dask mode on a scheduler and two workers started apart (--scheduler)
   browser      `conc-tui serve` in headless Chromium, the threads run going (PNG only)
+  timeline-threads, timeline-processes, timeline-process-pool, timeline-asyncio-cpu
+               a finished run's timeline (key l): the thread view and a lane per worker
 
 The core charts are drawn with plotext's "hd" marker (quarter blocks) instead of braille:
 rsvg-convert lays braille glyphs out wider than a cell with the fonts installed here.
@@ -48,6 +50,7 @@ from conc_tui.monitor import RunConfig  # noqa: E402
 from conc_tui.monitor.runner_source import RunnerSource  # noqa: E402
 from conc_tui.ui.app import build_app  # noqa: E402
 from conc_tui.ui.cores import CoresPanel  # noqa: E402
+from conc_tui.ui.timeline import TimelineScreen, TimelineView  # noqa: E402
 from conc_tui.monitor.scripted import ScriptedSampler, ScriptedSource, script_for  # noqa: E402
 from conc_tui.monitor import python_info as local_python  # noqa: E402
 
@@ -218,6 +221,36 @@ def shot_asyncio(quick: bool):
         await wait_for(pilot, "asyncio mid-run",
                        lambda: app.session is not None and app.session.elapsed() >= (
                            1.6 if quick else 2.4), 60)
+
+    return cfg, moment
+
+
+#: The timeline shots: name -> (mode, workload, tasks, n). Each is taken once the run has
+#: ended, so its whole timeline shows (it stays after the run).
+TIMELINES = {
+    "timeline-threads": ("threads", "cpu", 80, 500),
+    "timeline-processes": ("processes", "cpu", 80, 400),
+    "timeline-process-pool": ("process-pool", "cpu", 16, 400),
+    "timeline-asyncio-cpu": ("asyncio", "cpu", 16, 400),
+}
+
+
+def shot_timeline(name: str, quick: bool):
+    mode, workload, tasks, n = TIMELINES[name]
+    cfg = RunConfig(mode=mode, workload=workload, tasks=tasks, n=n - 100 if quick else n)
+
+    def drawn(app) -> bool:
+        if not isinstance(app.screen, TimelineScreen):
+            return False
+        picture = app.screen.query_one(TimelineView).picture
+        return picture is not None and picture.title.endswith("done")
+
+    async def moment(pilot):
+        app = pilot.app
+        await wait_for(pilot, f"{mode} finished", lambda: not app.running and app.results, 300)
+        await pilot.press("l")
+        await wait_for(pilot, "timeline drawn", lambda: drawn(app), 20)
+        await pilot.pause(0.2)
 
     return cfg, moment
 
@@ -429,6 +462,11 @@ async def main_async(args) -> int:
             cfg, moment = make(args.quick)
             jobs.append((name, lambda n=name, c=cfg, m=moment, li=lead_in:
                          shoot(n, c, m, tracker, log, lead_in=li)))
+    for name in TIMELINES:
+        if wanted(name):
+            cfg, moment = shot_timeline(name, args.quick)
+            jobs.append((name, lambda n=name, c=cfg, m=moment:
+                         shoot(n, c, m, tracker, log, lead_in=0.5, mid_run=False)))
     if wanted("compare") or wanted("results"):
         jobs.append(("compare", compare_and_results))
     if wanted("cores-64"):
@@ -469,7 +507,7 @@ async def main_async(args) -> int:
 
 def main() -> int:
     names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64",
-             "dask-cluster", "browser"]
+             "dask-cluster", "browser", *TIMELINES]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shots", nargs="*", metavar="SHOT",
                     help=f"only these shots ({', '.join(names)}); default: all")

@@ -20,7 +20,8 @@ from helpers import (PARALLELISM, PYENV, descendants, done_ids, popen_cli,
 
 RESULT_KEYS = {"mode", "workload", "tasks", "task_count", "n", "sleep", "workers", "python",
                "cpu_count", "wall_s", "cpu_s", "parallelism", "status"}
-TASK_KEYS = {"id", "status", "pid", "tid", "start_s", "end_s", "cpu_s", "error", "where"}
+TASK_KEYS = {"id", "status", "pid", "tid", "start_s", "end_s", "cpu_s", "error", "where",
+             "thread_time"}
 
 
 def check_result_json(d: dict, *, mode: str, workload: str, tasks: int, n: int, sleep: float,

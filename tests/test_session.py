@@ -341,7 +341,7 @@ def test_json_schema_of_one_result():
     assert d["task_count"] == 4
     assert d["parallelism"] == pytest.approx(0.5)
     assert [set(t) for t in d["tasks"]] == [{"id", "status", "pid", "tid", "start_s", "end_s",
-                                             "cpu_s", "error", "where"}] * 2
+                                             "cpu_s", "error", "where", "thread_time"}] * 2
     assert d["tasks"][1]["error"] == "TaskFailure: boom"
 
 

@@ -6,6 +6,7 @@ for a core. Bounds are loose on purpose: CI has two shared cores.
 """
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -431,6 +432,9 @@ def test_thousands_of_threads_are_sampled_in_turn(tmp_path):
     tids = [ROOT] + list(range(ROOT + 1, ROOT + 1000))
     proc = fake_proc(tmp_path, tids)
     clock = FakeClock()
+    # Earlier tests may leave objects that hold files (a session's shared memory) for the
+    # garbage collector, which this test's thousands of objects would set off midway.
+    gc.collect()
     before = fd_count()
     probe = ThreadTimeProbe(ROOT, hz=20, interval=0.5, max_threads=40, proc=str(proc),
                             machine="x86_64", clock=clock)
@@ -469,3 +473,26 @@ def test_times_shares_and_state():
     assert Times(off_cpu_s=1.0).state == OFF_CPU
     assert futex_syscalls("x86_64") >= {202} and futex_syscalls("aarch64") >= {98}
     assert futex_syscalls("vax") is None
+
+
+@real_proc
+def test_a_probe_never_stopped_lets_go_of_its_files_when_the_tree_ends():
+    before = fd_count()
+    child, _ = spawn(CPU_LOOP + """
+import threading
+threads = [threading.Thread(target=spin, args=(0.6,)) for _ in range(3)]
+for t in threads:
+    t.start()
+print("go", flush=True)
+for t in threads:
+    t.join()
+""")
+    probe = ThreadTimeProbe(child.pid).start()
+    child.wait(30)  # the whole tree ends; nobody calls stop()
+    child.stdout.close()
+    deadline = time.monotonic() + 10
+    while probe.open_files and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert probe.open_files == 0 and fd_count() <= before
+    snap = probe.stop()  # still has the run's figures
+    assert snap.available and snap.total.total_s > 0

@@ -2,7 +2,9 @@
 
 It owns what a person's session with conc-tui accumulates: every run's result, the queue of
 a compare (sequential first), the current run, and the sampler's attachment to the running
-process tree together with the baseline that "parallelism over the run" is measured from.
+process tree together with the baseline that "parallelism over the run" is measured from,
+and the thread-time probe's (``threadwatch``): it starts with a run on a process tree of
+this machine and stops when the run ends, and its figures go into the run's result.
 ``conc-tui compare`` and the app's ``c`` drive this same code; the app calls ``poll`` once a
 frame, the headless CLI in a loop.
 """
@@ -23,6 +25,7 @@ from .runner_source import RunnerSource
 from .sampler import Sample, ThreadLoad
 from .session import Session
 from .sources import RunSource, StartError
+from .threadwatch import Breakdown, ThreadWatch, breakdown, task_times, times_json
 
 SourceFactory = Callable[[RunConfig], RunSource]
 
@@ -74,9 +77,16 @@ class Controller:
     and ``stop``, which the app calls from worker threads."""
 
     def __init__(self, *, source_factory: SourceFactory | None = None, sampler=None,
-                 recorder: Recorder | None = None) -> None:
+                 recorder: Recorder | None = None,
+                 watch_factory: Callable[[int], ThreadWatch] | None = ThreadWatch) -> None:
         self.source_factory: SourceFactory = source_factory or RunnerSource
         self.sampler = sampler
+        #: Makes the thread-time watch of a run's process tree (None: no thread times).
+        self.watch_factory = watch_factory
+        #: The thread-time watch of the run going now, or of the last one (the timeline
+        #: stays after the run), and that run's session (its state: tasks, workers).
+        self.watch: ThreadWatch | None = None
+        self.shown: Session | None = None
         #: Writes every run, its events, progress, samples and result (``--record``).
         self.recorder = recorder
         self._recording_run = 0
@@ -132,8 +142,10 @@ class Controller:
         except OSError as exc:  # a source that did not turn it into a StartError
             raise StartError(f"could not start the run: {exc.strerror or exc}") from None
         self.session = session
+        self.shown = session
         self.stopping = False
         self._attach(session)
+        self._watch(session)
         if self.recorder is not None:
             self._recording_run = self.recorder.run_started(
                 dict(dataclasses.asdict(config), workers=session.workers))
@@ -165,6 +177,8 @@ class Controller:
         step.events = session.poll(timeout)
         step.changed = session.changed
         step.notes = session.notes
+        if self.watch is not None and step.events and session.started is not None:
+            self.watch.set_run_t0(session.started.t0)
         if self.recorder is not None:
             self.recorder.events(self._recording_run, step.events)
             self.recorder.progress(self._recording_run, session.progress(), force=session.done)
@@ -182,6 +196,7 @@ class Controller:
 
     def _finish(self, session: Session) -> RunResult:
         result = session.result()
+        self._thread_times(session, result)
         session.close()  # it has ended: releases pipes and shared memory at once
         self.session = None
         self.stopping = False
@@ -231,6 +246,8 @@ class Controller:
         close = getattr(self.sampler, "close", None)  # a sampler with a process of its own
         if close is not None:
             close()
+        if self.watch is not None:
+            self.watch.stop()
 
     # -- results ---------------------------------------------------------------------------
 
@@ -244,6 +261,48 @@ class Controller:
             return CompareSummary(runs, None, None)
         best = min(runs, key=lambda r: r.wall_s)
         return CompareSummary(runs, best, speedup_for(best, runs))
+
+    # -- thread time -----------------------------------------------------------------------
+
+    def _watch(self, session: Session) -> None:
+        """Start the thread-time probe on the run's tree (on its own thread)."""
+        if self.watch is not None:
+            self.watch.stop()
+        self.watch = None
+        pid = session.runner_pid
+        if (self.watch_factory is None or pid is None
+                or not session.source.capabilities.process_tree):
+            return
+        self.watch = self.watch_factory(pid).start()
+
+    def _thread_times(self, session: Session, result: RunResult) -> None:
+        """Stop the probe (the run has ended) and put its figures in the result."""
+        watch = self.watch
+        if watch is None or self.shown is not session:
+            return
+        snap = watch.stop()
+        runner = session.started.pid if session.started is not None else session.runner_pid
+        result.thread_time = breakdown(snap, session.state, runner)
+        split = snap.lock_split
+        for tid, times in task_times(snap, session.state, runner).items():
+            result.task_results[tid].thread_time = times_json(times, split)
+
+    def live_breakdown(self) -> Breakdown | None:
+        """Where the threads' time went over the probe's last interval (the run going now;
+        None without a probe). Call it in the thread that polls."""
+        session, watch = self.session, self.watch
+        if session is None or watch is None or self.shown is not session:
+            return None
+        runner = session.started.pid if session.started is not None else session.runner_pid
+        return breakdown(watch.snapshot, session.state, runner, live=True)
+
+    def run_breakdown(self) -> Breakdown | None:
+        """The same over the run so far (or over the last run, once it ended)."""
+        session, watch = self.shown, self.watch
+        if session is None or watch is None:
+            return None
+        runner = session.started.pid if session.started is not None else session.runner_pid
+        return breakdown(watch.snapshot, session.state, runner)
 
     # -- sampling --------------------------------------------------------------------------
 

@@ -24,6 +24,9 @@ class TaskResult:
     cpu_s: float | None
     error: str | None
     where: str | None = None  # the cluster worker that ran it (Dask), else null
+    #: Seconds running / waiting for a core / on a lock / other, when the task owned its
+    #: thread or process and the thread time was measured (``threadwatch.times_json``).
+    thread_time: dict | None = None
 
 
 @dataclass
@@ -41,6 +44,8 @@ class RunResult:
     status: str  # ok, failed, cancelled (running while partial)
     task_results: list[TaskResult] = field(default_factory=list)
     error: str | None = None
+    #: Where the run's thread time went (a ``threadwatch.Breakdown``), when it was measured.
+    thread_time: object | None = None
 
     @property
     def parallelism(self) -> float:
@@ -65,7 +70,7 @@ class RunResult:
     @property
     def verdict(self) -> Verdict:
         return verdict_for(self.parallelism, self.cpu_count, self.workload, self.mode,
-                           self.python.get("gil_enabled"))
+                           self.python.get("gil_enabled"), breakdown=self.thread_time)
 
     def as_json(self) -> dict:
         """The result object of DESIGN.md: ``tasks`` is the per-task list."""
@@ -76,6 +81,8 @@ class RunResult:
             "parallelism": round(self.parallelism, 4), "status": self.status,
             "verdict": self.verdict.as_json(),
         }
+        if self.thread_time is not None:
+            d["thread_time"] = self.thread_time.as_json()
         if self.error:
             d["error"] = self.error
         # DESIGN.md's schema names both the task count and the per-task list "tasks";
@@ -126,7 +133,9 @@ def ideal_speedup(sequential: RunResult) -> float:
 
 CSV_FIELDS = ["mode", "workload", "tasks", "n", "sleep", "workers", "python", "python_version",
               "gil_enabled", "cpu_count", "wall_s", "cpu_s", "parallelism", "speedup",
-              "ideal_speedup", "status", "failed_tasks"]
+              "ideal_speedup", "status", "failed_tasks",
+              "running_s", "core_wait_s", "lock_wait_s", "io_wait_s"]
+_TIME_FIELDS = ("running_s", "core_wait_s", "lock_wait_s", "io_wait_s")
 
 
 def csv_rows(results: Sequence[RunResult]) -> list[dict]:
@@ -134,7 +143,9 @@ def csv_rows(results: Sequence[RunResult]) -> list[dict]:
     for r in results:
         sp = speedup_for(r, results)
         seq = sequential_for(r, results)
+        tt = r.thread_time.as_json() if r.thread_time is not None else {}
         rows.append({
+            **{k: "" if tt.get(k) is None else tt[k] for k in _TIME_FIELDS},
             "mode": r.mode, "workload": r.workload, "tasks": r.tasks, "n": r.n,
             "sleep": r.sleep, "workers": r.workers, "python": r.python.get("executable"),
             "python_version": r.python.get("version"), "gil_enabled": r.python.get("gil_enabled"),

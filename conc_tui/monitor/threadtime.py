@@ -284,14 +284,18 @@ class ThreadTimeProbe:
     rotating window of that many. ``proc``: the /proc to read (a fake tree in tests).
     ``machine``: picks the futex number (default: this machine's). ``clock``: monotonic
     nanoseconds (tests drive the probe by hand with ``start(background=False)`` and
-    ``tick``)."""
+    ``tick``). ``on_publish(snapshot)`` is called, in the probe's thread, with every
+    snapshot an interval's end (or ``stop``) publishes: what keeps a history of the
+    snapshots does it there, off the thread that draws, and its cost counts as the
+    probe's."""
 
     def __init__(self, root_pid: int, hz: float = DEFAULT_HZ, *,
                  sched_hz: float = DEFAULT_SCHED_HZ,
                  interval: float = DEFAULT_INTERVAL_S,
                  max_threads: int = DEFAULT_MAX_THREADS,
                  proc: str = "/proc", machine: str | None = None,
-                 clock: Callable[[], int] = time.monotonic_ns) -> None:
+                 clock: Callable[[], int] = time.monotonic_ns,
+                 on_publish: Callable[[Snapshot], None] | None = None) -> None:
         if hz <= 0 or sched_hz <= 0 or interval <= 0 or max_threads < 1:
             raise ValueError("hz, sched_hz, interval and max_threads must be positive")
         self.root_pid = int(root_pid)
@@ -299,6 +303,7 @@ class ThreadTimeProbe:
         self.interval = float(interval)
         self.proc = proc.rstrip("/") or "/"
         self._clock = clock
+        self._on_publish = on_publish
         self._cap = self._fd_budget(int(max_threads))
         self._machine = (machine or platform.machine()).lower()
         futex = futex_syscalls(self._machine)
@@ -386,6 +391,7 @@ class ThreadTimeProbe:
                     c0 = time.thread_time()
                     self._read()
                     self._close_interval(self._clock(), final=True)
+                    self._published()
                     self._cpu_s += time.thread_time() - c0
                 except Exception as exc:  # never raise out of stop: say why instead
                     self._fail(f"probe failed: {exc!r}")
@@ -411,6 +417,15 @@ class ThreadTimeProbe:
         self._read(sched)
         if closing:
             self._close_interval(self._clock())
+            self._published()
+
+    def _published(self) -> None:
+        if self._on_publish is not None and self._pub.available:
+            try:
+                self._on_publish(self._pub)
+            except Exception as exc:  # the measurement goes on without its follower
+                self._on_publish = None
+                self._note(f"keeping the history failed: {exc!r}")
 
     @property
     def open_files(self) -> int:
@@ -444,6 +459,18 @@ class ThreadTimeProbe:
                 break
             # The thread's own CPU, for the snapshot: what watching costs.
             self._cpu_s = time.thread_time() - cpu0
+            if self._procs and not any(p.alive for p in self._procs.values()):
+                # The whole tree has ended: nothing is left to read. Let go of the files
+                # now, even if whoever started the probe never stops it; stop() still
+                # takes the last reading's figures. (Never wait for the lock: stop() holds
+                # it while it joins this thread, and then closes the files itself.)
+                if self._lock.acquire(blocking=False):
+                    try:
+                        if not self._closed:
+                            self._close_all()
+                    finally:
+                        self._lock.release()
+                break
         self._cpu_s = time.thread_time() - cpu0
 
     # ---- checks and notes ---------------------------------------------------------------

@@ -116,7 +116,15 @@ def to_trace_json(rec: Recording) -> str:
 
 
 TASK_CSV_FIELDS = ["run", "mode", "workload", "tasks", "n", "sleep", "workers", "id", "status",
-                   "pid", "tid", "worker", "start_s", "end_s", "cpu_s", "error"]
+                   "pid", "tid", "worker", "start_s", "end_s", "cpu_s", "error",
+                   "running_s", "core_wait_s", "lock_wait_s", "io_wait_s"]
+_TIME_FIELDS = ("running_s", "core_wait_s", "lock_wait_s", "io_wait_s")
+
+
+def _task_times(run) -> dict[int, dict]:
+    """Each task's thread time, from the run's recorded result (where it was measured)."""
+    tasks = (run.result or {}).get("tasks") or []
+    return {t.get("id"): t.get("thread_time") or {} for t in tasks if isinstance(t, dict)}
 
 
 def tasks_csv(rec: Recording) -> str:
@@ -127,9 +135,12 @@ def tasks_csv(rec: Recording) -> str:
     for run in rec.runs:
         state = RunState(int(run.config.get("tasks", 0)))
         state.apply(ev for _, ev in run.events)
+        times = _task_times(run)
         for t in state.tasks:
+            tt = times.get(t.id, {})
             writer.writerow({"run": run.number, **{k: run.config.get(k) for k in (
                 "mode", "workload", "tasks", "n", "sleep", "workers")},
+                **{k: tt.get(k) for k in _TIME_FIELDS},
                 "id": t.id, "status": t.state, "pid": t.pid, "tid": t.tid,
                 "worker": t.worker, "start_s": t.start_s, "end_s": t.end_s,
                 "cpu_s": t.cpu_s, "error": t.error})

@@ -38,6 +38,7 @@ from .sampling import SampleFeed
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
 from .texts import finished_text, ready_text, refusal, running_text
+from .timeline import TimelineScreen
 from .too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from .views import VIEWS, ViewTabs
 
@@ -215,7 +216,8 @@ class ConcApp(App[int]):
             if reading.now is not None:
                 self.parallelism.update_live(reading.now, reading.run, reading.processes,
                                              reading.threads, reading.runner_share,
-                                             reading.thread_count)
+                                             reading.thread_count,
+                                             self.ctl.live_breakdown())
 
     # -- runs ------------------------------------------------------------------------------
 
@@ -255,7 +257,8 @@ class ConcApp(App[int]):
             self.grid.update_frame(None)
             self.clock.set(result.wall_s)
             self.clock.remove_class("-running")
-            self.parallelism.finish_run(result.parallelism)
+            self.parallelism.finish_run(result.parallelism, result.verdict,
+                                        result.thread_time)
             self.table.set_results(self.results)
             self.chart.set_results(self.results)
             if step.started is None:
@@ -331,6 +334,10 @@ class ConcApp(App[int]):
     def action_cycle_workload(self) -> None:
         if not self._refused("workload"):
             self.controls.cycle_workload()
+
+    def action_timeline(self) -> None:
+        if not isinstance(self.screen, TimelineScreen):
+            self.push_screen(TimelineScreen(self.ctl))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -37,6 +37,8 @@ KEYS = (
     ("c", "compare: run every mode in turn, sequential first, for the chosen workload"),
     (f"1–{len(MODE_LIST)}", "pick the mode: " + ", ".join(f"{i + 1} {m.name}" for i, m in enumerate(MODE_LIST))),
     ("w", "next workload (cpu, io, mixed)"),
+    ("l", "the timeline: what every thread or process was doing (running, waiting for a "
+          "core, on the GIL, sleeping), and which task ran when; l or escape comes back"),
     ("e t g", "show Events, Results (table) or Compare (graph) when they share a tab"),
     ("z", "zoom: the events, results and compare views take the tasks panel's room; "
           "z again gives it back"),

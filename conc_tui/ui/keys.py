@@ -13,6 +13,7 @@ BINDINGS = [
     *[Binding(str(i + 1), f"mode({i})", mode, group=Binding.Group("mode"))
       for i, mode in enumerate(MODES)],
     Binding("w", "cycle_workload", "Workload"),
+    Binding("l", "timeline", "Timeline", show=False),
     Binding("question_mark", "help", "Help"),
     Binding("q", "quit", "Quit"),
     Binding("ctrl+c", "quit", "Quit", show=False, priority=True),

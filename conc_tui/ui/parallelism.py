@@ -13,12 +13,15 @@ from rich.text import Text
 from textual.widget import Widget
 
 from ..monitor import ThreadLoad, Verdict, verdict_for
+from ..monitor.threadwatch import Breakdown
 from .lines import ComponentStyles
 from .tasks import bar_text
+from .threads import bar_legend
 
 #: The panel's style for each kind of verdict.
 VERDICT_STYLE = {"gil-bound": "gil", "one-at-a-time": "gil", "about-one-core": "gil",
-                 "one-core": "gil", "parallel": "parallel", "io-wait": "io", "idle": "idle"}
+                 "one-core": "gil", "parallel": "parallel", "io-wait": "io", "idle": "idle",
+                 "lock-bound": "gil", "core-wait": "gil"}
 
 
 def describe_short(info: dict) -> str:
@@ -66,6 +69,9 @@ class ParallelismPanel(ComponentStyles, Widget):
         self.threads: list[ThreadLoad] = []
         self.runner_share: float | None = None
         self.thread_count = 0
+        #: Where the workers' time went (live, then over the run), when it is measured.
+        self.breakdown: Breakdown | None = None
+        self.final: Verdict | None = None  # the run's verdict, once it ended
 
     def _style(self, name: str):
         return self.component_style(f"parallelism--{name}")
@@ -76,22 +82,29 @@ class ParallelismPanel(ComponentStyles, Widget):
         self.finished = False
         self.processes, self.threads = 0, []
         self.runner_share = None
+        self.breakdown = self.final = None
         self.refresh()
 
     def update_live(self, now: float, run: float | None, processes: int,
                     threads: Sequence[ThreadLoad], runner_share: float | None = None,
-                    thread_count: int | None = None) -> None:
+                    thread_count: int | None = None,
+                    breakdown: Breakdown | None = None) -> None:
         """One sample while a run goes. ``runner_share``: cores the runner process's own
         threads used (also threads that ended since the last sample); ``thread_count``: its
-        threads, when ``threads`` does not list them all."""
+        threads, when ``threads`` does not list them all; ``breakdown``: what the workers
+        did in the thread-time probe's last interval."""
         self.now, self.run = now, run
+        self.breakdown = breakdown
         self.processes, self.threads = processes, list(threads)
         self.runner_share = runner_share
         self.thread_count = thread_count or len(self.threads)
         self.refresh()
 
-    def finish_run(self, parallelism: float) -> None:
+    def finish_run(self, parallelism: float, verdict: Verdict | None = None,
+                   breakdown: Breakdown | None = None) -> None:
+        """The run ended: its parallelism, and its verdict (the same as the summary's)."""
         self.run = parallelism
+        self.final, self.breakdown = verdict, breakdown
         self.now = None  # nothing runs any more
         self.processes, self.threads = 0, []
         self.finished = True
@@ -105,11 +118,13 @@ class ParallelismPanel(ComponentStyles, Widget):
     @property
     def verdict(self) -> Verdict | None:
         """The plain reading shown on the panel (None before any run)."""
+        if self.finished and self.final is not None:
+            return self.final
         value = self.run if self.finished else self.now
         if value is None:
             return None
         return verdict_for(value, self.cores, self.workload, self.mode,
-                           self.python.get("gil_enabled"))
+                           self.python.get("gil_enabled"), breakdown=self.breakdown)
 
     def _figure(self, label: str, value: float | None, width: int) -> Text:
         lab = self._style("label")
@@ -133,14 +148,27 @@ class ParallelismPanel(ComponentStyles, Widget):
         out.append_text(self._figure("run", self.run, width))
         out.append("\n")
         verdict = self.verdict
-        if verdict is not None:
+        if verdict is not None and verdict.detail:
+            # The measured reason is the line to read: on two lines rather than cut short
+            # (the cores are on the lines above).
+            text = f"{verdict.label}: {verdict.detail}"
+            cut = text.rfind(" ", 0, width + 1) if len(text) > width else -1
+            if cut > 0:
+                text = text[:cut] + "\n" + text[cut + 1:]
+            out.append(text, self._style(VERDICT_STYLE[verdict.kind]))
+        elif verdict is not None:
             out.append(verdict.text, self._style(VERDICT_STYLE[verdict.kind]))
         else:
             out.append("measuring…" if self.mode else "no run yet: press r",
                        self._style("idle"))
         out.append("\n")
         lab = self._style("label")
-        if self.processes:
+        b = self.breakdown
+        if b is not None and b.available and b.worker_count:
+            # What the workers do: "80 threads ▒ 79 GIL wait · █ 1 running" (press l)
+            out.append(f"{b.worker_count} {b.units()} ", lab)
+            out.append_text(bar_legend(b, self.python.get("gil_enabled")))
+        elif self.processes:
             shares = [t.share for t in self.threads]
             count = max(self.thread_count, len(shares))
             procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
