@@ -494,6 +494,22 @@ def event_callbacks():
     return {"on_started": on_started, "on_done": on_done, "on_failed": on_failed}
 
 
+def run(ctx):
+    """The ``subinterpreters`` mode (registry entry): every task of ``ctx.plan`` in a pool
+    of ``plan.workers`` threads, each with its own subinterpreter; returns how many failed.
+
+    Tasks a stop kept from starting are not failures: the runner reports the run as
+    cancelled and ends the process, subinterpreters and all.
+    """
+    reason = unavailable_reason()
+    if reason is not None:  # the monitor refuses this before the runner starts
+        raise RuntimeError(reason)
+    plan = ctx.plan
+    return run_workload(range(plan.tasks), plan.workers, plan.workload, plan.n, plan.sleep,
+                        plan.progress_path, plan.tasks, fail=plan.fail,
+                        **event_callbacks()).failed
+
+
 if __name__ == "__main__":
     # ``python subinterpreters.py``: can this interpreter run the mode? One JSON line.
     reason = unavailable_reason()

@@ -18,7 +18,8 @@ from .tasks import bar_text
 
 #: The panel's style for each kind of verdict.
 VERDICT_STYLE = {"gil-bound": "gil", "one-at-a-time": "gil", "about-one-core": "gil",
-                 "one-core": "gil", "parallel": "parallel", "io-wait": "io", "idle": "idle"}
+                 "one-core": "gil", "parallel": "parallel", "parallel-no-gil": "parallel",
+                 "io-wait": "io", "idle": "idle"}
 
 
 def describe_short(info: dict) -> str:
