@@ -11,6 +11,11 @@ def boot_command(python, config):
 
     The package's parent directory goes first on the runner's sys.path, so any
     interpreter finds ``conc_tui.engine`` without installing anything into it.
+    A ``gil`` of "on" or "off" in the config becomes ``-X gil=1`` / ``-X gil=0``: a
+    free-threaded build reads it at start-up, before any code of ours runs (the monitor
+    refuses "off" for a build that cannot turn the GIL off; "on" is harmless anywhere).
     """
     pkg_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    return [python, "-c", BOOT.format(path=pkg_parent), json.dumps(config)]
+    gil = config.get("gil")
+    xopt = ["-X", "gil=%d" % (gil == "on")] if gil in ("on", "off") else []
+    return [python] + xopt + ["-c", BOOT.format(path=pkg_parent), json.dumps(config)]

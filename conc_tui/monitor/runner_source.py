@@ -57,6 +57,7 @@ class RunnerSource:
             "mode": cfg.mode, "workload": cfg.workload, "tasks": cfg.tasks, "n": cfg.n,
             "sleep": cfg.sleep, "workers": self.workers, "nice": cfg.nice,
             "fail_tasks": list(cfg.fail_tasks), "progress_path": self._path,
+            "gil": cfg.gil,
         }
         self._process = RunnerProcess(cfg.python_executable, spec, on_line=self._on_line,
                                       on_exit=self._on_exit)
