@@ -13,6 +13,7 @@ the engine only through here.
     sampler.py         per-core load and the run's process tree, from psutil
     results.py         a run summarised, speedups, JSON and CSV
     verdict.py         the plain reading of a run's parallelism
+    pythons.py         interpreters by name: PATH, pyenv and uv, and what a version means
 """
 from ..engine.facts import python_info
 from ..engine.protocol import (PROTOCOL_VERSION, Event, RunFinished, RunStarted, TaskDone,
@@ -21,7 +22,9 @@ from ..engine.registry import MODE_LIST, MODES, WORKLOAD_LIST, WORKLOADS, compar
 from ..engine.registry import mode as mode_info
 from ..engine.registry import workload as workload_info
 from .config import ConfigError, RunConfig, check_python, usable_cpus
-from .controller import Controller, Reading, Step, compare_configs
+from .pythons import (Interpreter, find_pythons, pythons_rows, resolve_python,
+                      suggest_for)
+from .controller import Controller, Reading, Step, compare_configs, runnable
 from .results import RunResult, TaskResult, ideal_speedup, speedup_for
 from .runstate import RunState, TaskState
 from .sampler import Sample, Sampler, ThreadLoad
@@ -35,7 +38,8 @@ __all__ = [
     "MODE_LIST", "MODES", "WORKLOAD_LIST", "WORKLOADS", "compare_order", "mode_info",
     "workload_info",
     "ConfigError", "RunConfig", "check_python", "usable_cpus",
-    "Controller", "Reading", "Step", "compare_configs",
+    "Interpreter", "find_pythons", "pythons_rows", "resolve_python", "suggest_for",
+    "Controller", "Reading", "Step", "compare_configs", "runnable",
     "RunResult", "TaskResult", "ideal_speedup", "speedup_for",
     "RunState", "TaskState", "Sample", "Sampler", "ThreadLoad", "Session",
     "Capabilities", "RunSource", "StartError", "Verdict", "verdict_for",
