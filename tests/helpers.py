@@ -216,3 +216,11 @@ def python_for(mode: str) -> str | None:
 
 def _version_key(path: str) -> tuple:
     return tuple(int(p) for p in pyenv_version(path).split(".")[:3] if p.isdigit())
+
+
+def runnable_modes() -> list[str]:
+    """The modes this interpreter can run, in registry order: what the app's compare runs
+    (subinterpreters are left out on Python 3.11)."""
+    from conc_tui.monitor import MODES
+
+    return [m for m in MODES if RunConfig(mode=m).refusal() is None]

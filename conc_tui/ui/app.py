@@ -111,7 +111,8 @@ class ConcApp(App[int]):
     # -- building ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Controls(self.config, id="controls", find_pythons=self.live)
+        yield Controls(self.config, id="controls", find_pythons=self.live,
+                       python_info=self.python_info)
         with Horizontal(id="bar"):  # the clock sits right above the task cells: a frame
             yield StatusLine(id="status")  # repaints one compact block of the screen
             yield ElapsedClock(id="elapsed")

@@ -117,6 +117,15 @@ def chart_rows(bars: Sequence[tuple[str, float]], ideal: float | None) -> list[R
     return rows
 
 
+def grouped_rows(groups) -> list[Row]:
+    """For each interpreter of ``compare_groups``: a heading row, its bars, its ideal."""
+    rows = []
+    for name, runs, ideal in groups:
+        rows.append(Row(name, 0.0, None, heading=True))
+        rows += chart_rows([(r.mode, r.wall_s) for r in runs], ideal)
+    return rows
+
+
 def chart_lines(rows: Sequence[Row], width: int, height: int,
                 head: Sequence[Sequence[str]] = ()) -> list[Line]:
     """The chart's lines for a ``width`` x ``height`` view (more lines than ``height`` when
@@ -225,11 +234,7 @@ class CompareChart(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
     def rows(self) -> list[Row]:
         if not self.groups:
             return chart_rows(self.bars, self.ideal)
-        rows = []
-        for name, runs, ideal in self.groups:
-            rows.append(Row(name, 0.0, None, heading=True))
-            rows += chart_rows([(r.mode, r.wall_s) for r in runs], ideal)
-        return rows
+        return grouped_rows(self.groups)
 
     def head(self, framed: bool) -> list[tuple[str, ...]]:
         """The lines above the bars (see ``chart_lines``): what a bar measures, then which

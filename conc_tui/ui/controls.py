@@ -78,10 +78,12 @@ class Controls(Widget):
         errors: dict
 
     def __init__(self, config: RunConfig, *, id: str | None = None,
-                 classes: str | None = None, find_pythons: bool = True) -> None:
+                 classes: str | None = None, find_pythons: bool = True,
+                 python_info: dict | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._initial = config
         self._find_pythons = find_pythons  # off for deterministic tests and screenshots
+        self._python_info = python_info  # the interpreter shown first (the app's)
 
     def compose(self) -> ComposeResult:
         cfg = self._initial
@@ -91,7 +93,8 @@ class Controls(Widget):
                          compact=True, id="mode")
         with Vertical(classes="field"):
             yield Label("python")
-            yield InterpreterSelect(cfg, search=self._find_pythons, id="python")
+            yield InterpreterSelect(cfg, search=self._find_pythons, info=self._python_info,
+                                    id="python")
         with Vertical(classes="field"):
             yield Label("workload")
             yield Select([(w, w) for w in WORKLOADS], value=cfg.workload, allow_blank=False,

@@ -48,11 +48,11 @@ class InterpreterSelect(Select):
 
         interpreters: list
 
-    def __init__(self, config: RunConfig, *, search: bool = True,
+    def __init__(self, config: RunConfig, *, search: bool = True, info: dict | None = None,
                  finder: Callable[[], list] = find_pythons, id: str | None = None) -> None:
         self.default = config.python  # None: the interpreter conc-tui itself runs on
         self.current = config.python_executable
-        info = config.interpreter()
+        info = info or config.interpreter()
         self.current_name = version_name(info) if info.get("version") else self.current
         super().__init__([(self.current_name, self.current)], value=self.current,
                          allow_blank=False, compact=True, id=id,
