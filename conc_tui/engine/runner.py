@@ -133,6 +133,8 @@ def main(argv):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=watch_control, args=(run,), name="control", daemon=True).start()
 
+    # python_info() asks whether the GIL is on now, after the mode and the workload are
+    # imported: on a free-threaded build an extension module can turn it back on.
     events.emit(RunStarted(mode=plan.mode, workload=plan.workload, tasks=plan.tasks,
                            n=plan.n, sleep=plan.sleep, workers=plan.workers, pid=os.getpid(),
                            python=python_info(), cpu_count=usable_cpus(), t0=plan.t0,
