@@ -89,7 +89,8 @@ def _add_size_options(p: argparse.ArgumentParser, *, single: bool, sub: bool = F
     p.add_argument("--sleep", "-s", type=_arg("sleep"), default=default(2.0), metavar="S",
                    help="seconds each io task sleeps (default: 2.0)")
     p.add_argument("--workers", type=_arg("workers"), default=default(None), metavar="N",
-                   help="pool size for thread-pool and process-pool (default: usable cores)")
+                   help=f"pool size for {', '.join(m.name for m in MODE_LIST if m.pooled)} "
+                        "(default: usable cores)")
     p.add_argument("--python", type=_python, default=default(None), metavar="PY",
                    help="run the work under another interpreter, CPython 3.9+: a path, a "
                         "command or a version found on PATH, in pyenv or uv (3.13, 3.13t "

@@ -17,6 +17,8 @@ Shots:
   compare      after `c` (every mode, cpu workload, small sizes): the Compare tab's chart
   results      the same finished compare: the Results table (speedup vs sequential)
   cores-64     the compact grid of 64 cores (fake sampler), a pool of 32 workers mid-run
+  subinterpreters  threads on Python 3.11 to the end, then 3.13 and subinterpreters picked
+               in the controls and run: the cores chart shows one core, then both
 
 The core charts are drawn with plotext's "hd" marker (quarter blocks) instead of braille:
 rsvg-convert lays braille glyphs out wider than a cell with the fonts installed here.
@@ -264,6 +266,38 @@ async def shot_cores64(tracker: Tracker, log: list[str], quick: bool) -> None:
                 sampler=PoolSampler(cores, "waves", prefill=120), python_info=info)
 
 
+async def shot_subinterpreters(tracker: Tracker, log: list[str], quick: bool) -> None:
+    from conc_tui.monitor import resolve_python
+
+    py311, py313 = resolve_python("3.11"), resolve_python("3.13")
+    cfg = RunConfig(mode="threads", workload="cpu", tasks=16 if quick else 24,
+                    n=400 if quick else 500, python=py311)
+    wait_quiet("subinterpreters", log)
+    app = build_app(cfg, source_factory=tracker.factory)
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            await pilot.pause(2.0)
+            await pilot.press("r")
+            await wait_for(pilot, "threads on 3.11 finished",
+                           lambda: not app.running and len(app.results) >= 1, 300, tracker)
+            select = app.controls.interpreter
+            await wait_for(pilot, "interpreters found", lambda: bool(select.found), 60)
+            real = os.path.realpath(py313)
+            select.value = next(path for _, path in select._options
+                                if os.path.realpath(path) == real)
+            app.controls.mode = "subinterpreters"  # what a person picks with the keys
+            await pilot.pause(0.3)
+            await pilot.press("r")
+            await wait_for(pilot, "subinterpreters mid-run",
+                           lambda: app.session is not None and mean_progress(app) >= 0.5
+                           and app.session.elapsed() >= 3, 300, tracker)
+            await replotted(pilot)
+            save(app, "subinterpreters", log)
+        finally:
+            app.shutdown()
+            await pilot.pause(0.1)
+
+
 async def main_async(args) -> int:
     tracker = Tracker()
     log: list[str] = []
@@ -303,6 +337,8 @@ async def main_async(args) -> int:
         jobs.append(("compare", compare_and_results))
     if wanted("cores-64"):
         jobs.append(("cores-64", lambda: shot_cores64(tracker, log, args.quick)))
+    if wanted("subinterpreters"):
+        jobs.append(("subinterpreters", lambda: shot_subinterpreters(tracker, log, args.quick)))
 
     t0 = time.monotonic()
     failed = []
@@ -328,7 +364,8 @@ async def main_async(args) -> int:
 
 
 def main() -> int:
-    names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64"]
+    names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64",
+             "subinterpreters"]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shots", nargs="*", metavar="SHOT",
                     help=f"only these shots ({', '.join(names)}); default: all")
