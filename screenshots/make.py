@@ -18,7 +18,8 @@ Shots:
   results      the same finished compare: the Results table (speedup vs sequential)
   cores-64     the compact grid of 64 cores (fake sampler), a pool of 32 workers mid-run
   subinterpreters  threads on Python 3.11 to the end, then 3.13 and subinterpreters picked
-               in the controls and run: the cores chart shows one core, then both
+               in the controls and run: the cores chart shows one core, then both; the
+               Results tab lists the threads run
 
 The core charts are drawn with plotext's "hd" marker (quarter blocks) instead of braille:
 rsvg-convert lays braille glyphs out wider than a cell with the fonts installed here.
@@ -271,7 +272,7 @@ async def shot_subinterpreters(tracker: Tracker, log: list[str], quick: bool) ->
 
     py311, py313 = resolve_python("3.11"), resolve_python("3.13")
     cfg = RunConfig(mode="threads", workload="cpu", tasks=16 if quick else 24,
-                    n=400 if quick else 500, python=py311)
+                    n=400 if quick else 600, python=py311)
     wait_quiet("subinterpreters", log)
     app = build_app(cfg, source_factory=tracker.factory)
     async with app.run_test(size=SIZE) as pilot:
@@ -291,6 +292,7 @@ async def shot_subinterpreters(tracker: Tracker, log: list[str], quick: bool) ->
             await wait_for(pilot, "subinterpreters mid-run",
                            lambda: app.session is not None and mean_progress(app) >= 0.5
                            and app.session.elapsed() >= 3, 300, tracker)
+            await pilot.press("t")  # the threads run on 3.11, beside the live one
             await replotted(pilot)
             save(app, "subinterpreters", log)
         finally:

@@ -10,12 +10,14 @@ from ..monitor.results import RunResult, speedup_for
 
 #: (key, header, right-aligned) of the full table; a narrow table keeps NARROW, in that
 #: order, with the SHORT headers.
-COLUMNS = (("run", "#", True), ("mode", "mode", False), ("workload", "workload", False),
+COLUMNS = (("run", "#", True), ("mode", "mode", False), ("python", "python", False),
+           ("workload", "workload", False),
            ("tasks", "tasks", True), ("n", "n", True), ("sleep", "sleep", True),
            ("wall", "wall s", True), ("cpu", "CPU s", True), ("par", "parallel", True),
            ("speedup", "speedup", True), ("status", "status", False))
-NARROW = ("mode", "wall", "cpu", "par", "speedup", "workload", "status")
-SHORT = {"wall": "wall", "cpu": "CPU", "par": "par", "speedup": "×seq", "workload": "work"}
+NARROW = ("mode", "python", "wall", "cpu", "par", "speedup", "workload", "status")
+SHORT = {"python": "py", "wall": "wall", "cpu": "CPU", "par": "par", "speedup": "×seq",
+         "workload": "work"}
 FULL_WIDTH = 100  # below this many columns, the narrow set
 
 
@@ -26,7 +28,10 @@ def row_cells(index: int, result: RunResult, history: Sequence[RunResult],
     status_style = {"ok": "green", "failed": "bold red", "cancelled": "yellow"}.get(
         result.status, "")
     cells = {
-        "run": str(index + 1), "mode": result.mode, "workload": result.workload,
+        "run": str(index + 1), "mode": result.mode,
+        "python": str(result.python.get("version", "?"))
+        + ("t" if result.python.get("free_threaded_build") else ""),
+        "workload": result.workload,
         "tasks": str(result.tasks), "n": str(result.n), "sleep": f"{result.sleep:g}",
         "wall": f"{result.wall_s:.2f}", "cpu": f"{result.cpu_s:.2f}",
         "par": f"{result.parallelism:.2f}", "speedup": "—" if sp is None else f"{sp:.2f}x",
