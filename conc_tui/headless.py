@@ -176,7 +176,7 @@ def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare")
     several = len({r.python.get("executable") for r in results}) > 1
     workloads = not several or len({r.workload for r in results}) > 1
     table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
-                  collapse_padding=several)
+                  collapse_padding=True)
     if several:
         table.add_column("python", no_wrap=True)
     for name, justify in (("mode", "left"), ("workload", "left"), ("wall s", "right"),
