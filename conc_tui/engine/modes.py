@@ -41,10 +41,13 @@ class TaskContext(object):
     path (``in_worker``).
     """
 
-    def __init__(self, plan, progress_view, mp=None):
+    def __init__(self, plan, progress_view, mp=None, progress_fd=None):
         self.plan = plan
         self.progress = progress_view
         self.mp = mp
+        #: A descriptor on the progress file, for modes that map it again in this process
+        #: after its name is gone (subinterpreters); None for the others.
+        self.progress_fd = progress_fd
 
     def __getstate__(self):
         return {"plan": self.plan}  # a mapping cannot be pickled: the worker maps it again
@@ -53,6 +56,7 @@ class TaskContext(object):
         self.plan = state["plan"]
         self.progress = None
         self.mp = None
+        self.progress_fd = None
 
     def in_worker(self, parent_pid):
         """Set up a worker process: default signals, parent-death signal, the progress map."""

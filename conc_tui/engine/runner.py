@@ -119,7 +119,11 @@ def main(argv):
         mp = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
         start_method = mp.get_start_method()
 
-    ctx = modes.TaskContext(plan, progress.open_map(plan.progress_path, plan.tasks), mp)
+    # Subinterpreters map the file again, in this process, once its name is gone: they
+    # get a descriptor on it (an int crosses between interpreters; the process's end closes it).
+    keep_fd = os.open(plan.progress_path, os.O_RDWR) if mode.unit == "subinterpreter" else None
+    ctx = modes.TaskContext(plan, progress.open_map(plan.progress_path, plan.tasks), mp,
+                            progress_fd=keep_fd)
     # Forked workers inherit the mapping, so the name can go now; other start methods
     # open it by name in each worker, and the name goes when the run ends.
     if start_method in (None, "fork"):
