@@ -345,3 +345,42 @@ async def test_the_app_picks_an_interpreter_beside_the_mode():
         await pilot.pause()
         assert app.controls.errors() == {}
         assert app.controls.config(app.config).python == py313
+
+
+async def test_the_interpreter_search_waits_until_no_run_goes(monkeypatch):
+    """Its probes would take CPU from a run's start (``--run``): it starts once none goes."""
+    from textual.app import App
+
+    from conc_tui.ui.interpreters import InterpreterSelect
+
+    monkeypatch.setattr(InterpreterSelect, "WAIT_S", 0.05)
+    calls = []
+    found = [Interpreter(path="/p/3.13", version="3.13.0", version_info=(3, 13, 0),
+                         implementation="CPython", gil_enabled=True,
+                         free_threaded_build=False, source="pyenv", usable=False,
+                         reason="too old")]  # not usable: no probe of a made-up path
+
+    def finder():
+        calls.append(1)
+        return found
+
+    class Host(App):
+        busy = True
+
+        def compose(self):
+            yield InterpreterSelect(RunConfig(), info=FAKE_PYTHON, finder=finder,
+                                    busy=lambda: self.busy, id="python")
+
+    app = Host()
+    async with app.run_test() as pilot:
+        await pilot.pause(0.4)
+        assert calls == []  # a run goes: no search yet
+        app.busy = False
+        select = app.query_one(InterpreterSelect)
+        for _ in range(100):
+            if select.found:
+                break
+            await pilot.pause(0.05)
+        assert calls == [1] and select.found == found
+        await pilot.pause(0.3)
+        assert calls == [1]  # once

@@ -112,7 +112,7 @@ class ConcApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield Controls(self.config, id="controls", find_pythons=self.live,
-                       python_info=self.python_info)
+                       python_info=self.python_info, busy=lambda: self.running)
         with Horizontal(id="bar"):  # the clock sits right above the task cells: a frame
             yield StatusLine(id="status")  # repaints one compact block of the screen
             yield ElapsedClock(id="elapsed")

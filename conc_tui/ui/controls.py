@@ -79,11 +79,12 @@ class Controls(Widget):
 
     def __init__(self, config: RunConfig, *, id: str | None = None,
                  classes: str | None = None, find_pythons: bool = True,
-                 python_info: dict | None = None) -> None:
+                 python_info: dict | None = None, busy=lambda: False) -> None:
         super().__init__(id=id, classes=classes)
         self._initial = config
         self._find_pythons = find_pythons  # off for deterministic tests and screenshots
         self._python_info = python_info  # the interpreter shown first (the app's)
+        self._busy = busy  # a run is going: the interpreter search waits for its end
 
     def compose(self) -> ComposeResult:
         cfg = self._initial
@@ -94,7 +95,7 @@ class Controls(Widget):
         with Vertical(classes="field"):
             yield Label("python")
             yield InterpreterSelect(cfg, search=self._find_pythons, info=self._python_info,
-                                    id="python")
+                                    busy=self._busy, id="python")
         with Vertical(classes="field"):
             yield Label("workload")
             yield Select([(w, w) for w in WORKLOADS], value=cfg.workload, allow_blank=False,

@@ -3,7 +3,8 @@
 It starts with the one interpreter the app was given (so the first frame waits for
 nothing), and a thread worker asks every interpreter on PATH, in pyenv and in uv what it is
 (``monitor.find_pythons``, about a second for ten of them) and fills the list with those
-that can run the work. Each is named by its version (``3.13.0``, ``3.13.0t`` for a
+that can run the work. The search waits while a run goes (``--run``): its ten processes
+would take CPU from the run's first second and lower the parallelism it measures. Each is named by its version (``3.13.0``, ``3.13.0t`` for a
 free-threaded build), as ``--python`` takes it.
 """
 from __future__ import annotations
@@ -48,8 +49,12 @@ class InterpreterSelect(Select):
 
         interpreters: list
 
+    #: Seconds between two looks at whether the search may start (no run going).
+    WAIT_S = 0.5
+
     def __init__(self, config: RunConfig, *, search: bool = True, info: dict | None = None,
-                 finder: Callable[[], list] = find_pythons, id: str | None = None) -> None:
+                 finder: Callable[[], list] = find_pythons,
+                 busy: Callable[[], bool] = lambda: False, id: str | None = None) -> None:
         self.default = config.python  # None: the interpreter conc-tui itself runs on
         self.current = config.python_executable
         info = info or config.interpreter()
@@ -61,11 +66,20 @@ class InterpreterSelect(Select):
                                  "t is free-threaded")
         self.search = search
         self.finder = finder
+        self.busy = busy
         self.found: list = []
+        self._waiting = None  # the timer that waits for no run to be going
 
     def on_mount(self) -> None:
         if self.search:
-            self._find()
+            # After the first frame (and an autorun's start), then once no run goes.
+            self._waiting = self.set_interval(self.WAIT_S, self._find_when_idle)
+
+    def _find_when_idle(self) -> None:
+        if self.busy():
+            return
+        self._waiting.stop()
+        self._find()
 
     @work(thread=True, exit_on_error=False, group="pythons")
     def _find(self) -> None:
