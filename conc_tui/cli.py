@@ -22,6 +22,9 @@ examples:
   conc-tui run --mode processes              80 x heavy(500) in 80 processes, headless
   conc-tui run --mode asyncio --workload io  80 coroutines sleeping 2 s each
   conc-tui compare --tasks 8 --n 300         every mode, cpu and io, one table
+  conc-tui run --mode subinterpreters --python 3.13   one GIL per subinterpreter
+  conc-tui compare --pythons 3.11 3.13 --modes sequential threads subinterpreters
+  conc-tui pythons                           every interpreter found, and what it can run
 """.format(
     modes="\n".join(f"  {m.name:<13} {m.help}" for m in MODE_LIST),
     workloads="\n".join(f"  {w.name:<13} {w.help}" for w in WORKLOAD_LIST),
@@ -42,10 +45,25 @@ def _arg(name: str):
     return convert
 
 
+_FOUND: list = []  # the interpreters found, once per command line (several --pythons)
+
+
+def _found_pythons() -> list:
+    from .monitor import find_pythons
+
+    if not _FOUND:
+        _FOUND.append(find_pythons())
+    return _FOUND[0]
+
+
 def _python(text: str) -> str:
-    from .monitor import ConfigError, check_python
+    """A path, a command or a version (3.13, 3.13t) to the interpreter's path, checked."""
+    from .monitor import ConfigError, check_python, resolve_python
+    from .monitor.pythons import parse_version_spec
 
     try:
+        if parse_version_spec(text.strip()) is not None:
+            text = resolve_python(text, interpreters=_found_pythons())
         check_python(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
@@ -74,10 +92,15 @@ def _add_size_options(p: argparse.ArgumentParser, *, single: bool, sub: bool = F
                    help="seconds each io task sleeps (default: 2.0)")
     if workers:
         p.add_argument("--workers", type=_arg("workers"), default=default(None), metavar="N",
-                       help="pool size for thread-pool and process-pool (default: usable cores)")
-    p.add_argument("--python", type=_python, default=default(None), metavar="PATH",
-                   help="run the work under another interpreter, CPython 3.9+ "
-                        "(e.g. a free-threaded python3.13t); default: this one")
+                       help=f"pool size for {', '.join(m.name for m in MODE_LIST if m.pooled)} "
+                            "(default: usable cores)")
+    p.add_argument("--python", type=_python, default=default(None), metavar="PY",
+                   help="run the work under another interpreter, CPython 3.9+: a path, a "
+                        "command or a version found on PATH, in pyenv or uv (3.13, 3.13t "
+                        "for free-threaded; see 'conc-tui pythons'); default: this one")
+    p.add_argument("--gil", type=_arg("gil"), default=default(None), metavar="on|off",
+                   help="on a free-threaded build (3.13t, 3.14t), run with the GIL on or "
+                        "off (default: the build's own)")
     p.add_argument("--threads-per-worker", type=_arg("threads_per_worker"), default=default(1),
                    metavar="N", help="dask: threads in each worker process (default: 1)")
     p.add_argument("--scheduler", default=default(None), metavar="tcp://HOST:PORT",
@@ -134,11 +157,25 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--workloads", nargs="+", type=_arg("workload"), default=["cpu", "io"],
                      metavar="W", help="workloads to run (default: cpu io)")
     _add_size_options(cmp, single=False, sub=True)
+    cmp.add_argument("--pythons", nargs="+", type=_python, default=None, metavar="PY",
+                     help="run the modes on each of these interpreters (versions such as "
+                          "3.11 3.13, commands or paths): one table, interpreter x mode")
     _SUBPARSERS.update(run=run, compare=cmp)
     cmp.add_argument("--json", metavar="FILE", help="write every run as JSON to FILE")
     cmp.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE")
     _add_recording_options(cmp)
     _add_replay_commands(sub, fmt)
+
+    pys = sub.add_parser("pythons", formatter_class=fmt,
+                         help="list every interpreter found on PATH, in pyenv and in uv",
+                         description="List every Python interpreter found on PATH, in pyenv "
+                                     "and in uv's managed pythons: version, GIL or "
+                                     "free-threaded build, where it was found, and whether "
+                                     "it can run the work (CPython 3.9+; subinterpreters "
+                                     "need 3.12+). Any of them can be given to --python by "
+                                     "version (3.13, 3.13t) or path.")
+    pys.add_argument("--json", metavar="FILE", help="write the list as JSON to FILE")
+    _SUBPARSERS.update(pythons=pys)
     return parser
 
 
@@ -236,11 +273,23 @@ def _config(args, mode: str | None = None, workload: str | None = None, **change
     fields = dict(
         mode=mode or args.mode, workload=workload or args.workload, tasks=args.tasks,
         n=args.n, sleep=args.sleep, workers=args.workers, python=args.python, nice=args.nice,
-        fail_tasks=tuple(getattr(args, "fail_task", ()) or ()),
+        fail_tasks=tuple(getattr(args, "fail_task", ()) or ()), gil=args.gil,
         threads_per_worker=args.threads_per_worker, scheduler=args.scheduler,
     )
     fields.update(changes)
     return RunConfig(**fields)
+
+
+def _refused(command: str, field: str, why: str, mode: str) -> int:
+    """Say in one line why the run cannot start (and which interpreter could), exit 2."""
+    if field == "mode":
+        from .monitor import suggest_for
+
+        better = suggest_for(mode, _found_pythons())
+        if better:
+            why += f" — try --python {better}"
+    sys.stderr.write(f"conc-tui{' ' if command else ''}{command}: error: {why}\n")
+    return EXIT_USAGE
 
 
 def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
@@ -311,10 +360,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _check_outputs(parser, args)
     if args.command is None:
+        refused = _config(args).refusal()
+        if refused is not None:
+            return _refused("", *refused, args.mode)
         return _app(args)
     from . import headless
-    from .monitor import compare_configs
+    from .monitor import compare_configs, runnable
 
+    if args.command == "pythons":
+        return headless.pythons(_found_pythons(), json_path=args.json)
     if args.command in ("replay", "export"):
         headless.install_signal_handlers()
         return _replay(args, parser)
@@ -323,6 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     record = {"record": args.record, "trace": args.trace}  # (--record: also before the command)
     if args.command == "run":
         config = _config(args)
+        refused = config.refusal()
+        if refused is not None:
+            return _refused("run", *refused, config.mode)
         _check_limits(parser, args, [config])
         headless.install_signal_handlers()
         return headless.run(config, json_path=args.json, quiet=args.quiet,
@@ -330,10 +387,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "scale":
         return _scale(args, parser, headless, record)
     base = _config(args, mode="sequential", workload=args.workloads[0])
-    configs = compare_configs(base, args.modes, args.workloads)
+    for python in args.pythons or [base.python]:  # --gil off on a GIL build refuses all
+        refused = base.replace(python=python).refusal()
+        if refused is not None:
+            return _refused("compare", *refused, base.mode)
+    configs, skipped = runnable(compare_configs(base, args.modes, args.workloads,
+                                                args.pythons))
+    if not configs:
+        sys.stderr.write("conc-tui compare: error: no interpreter can run those modes: "
+                         + "; ".join(skipped) + "\n")
+        return EXIT_USAGE
     _check_limits(parser, args, configs)
     headless.install_signal_handlers()
-    return headless.compare(configs, json_path=args.json, csv_path=args.csv, **record)
+    return headless.compare(configs, json_path=args.json, csv_path=args.csv, skipped=skipped,
+                            **record)
 
 
 def _scale(args, parser, headless, record) -> int:

@@ -330,19 +330,39 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
     return 0
 
 
+def interpreter_label(info: dict) -> str:
+    """``3.13.0``, ``3.13.0t`` (free-threaded), ``3.13.0t GIL on``: an interpreter, short."""
+    text = str(info.get("version", "?"))
+    if info.get("free_threaded_build"):
+        text += "t" if info.get("gil_enabled") is False else "t GIL on"
+    if info.get("implementation", "CPython") != "CPython":
+        text = f"{info.get('implementation')} {text}"
+    return text
+
+
 def compare_table(results: Sequence[RunResult], title: str = "conc-tui compare",
                   plain: bool = False) -> Table:
     """The compare table; ``plain`` (piped output) has no box, title or padding lines."""
+    # Side by side (compare --pythons): which interpreter ran each row comes first, and
+    # the workload column goes when there is one workload, so that 80 columns still fit.
+    several = len({r.python.get("executable") for r in results}) > 1
+    workloads = not several or len({r.workload for r in results}) > 1
     table = Table(title=None if plain else title, title_justify="left", header_style="bold",
-                  box=None if plain else box.SIMPLE_HEAD, pad_edge=not plain)
+                  box=None if plain else box.SIMPLE_HEAD, pad_edge=not plain,
+                  collapse_padding=True)
+    if several:
+        table.add_column("python", no_wrap=True)
     for name, justify in (("mode", "left"), ("workload", "left"), ("wall s", "right"),
                           ("CPU s", "right"), ("parallel", "right"),
                           ("speedup", "right"), ("ideal", "right"), ("status", "left")):
-        table.add_column(name, justify=justify, no_wrap=True)
+        if name != "workload" or workloads:
+            table.add_column(name, justify=justify, no_wrap=True)
     for r in results:
         sp = speedup_for(r, results)
         seq = sequential_for(r, results)
-        table.add_row(r.mode, r.workload, f"{r.wall_s:.2f}", f"{r.cpu_s:.2f}",
+        table.add_row(*([interpreter_label(r.python)] if several else []),
+                      r.mode, *([r.workload] if workloads else []),
+                      f"{r.wall_s:.2f}", f"{r.cpu_s:.2f}",
                       f"{r.parallelism:.2f}", "—" if sp is None else f"{sp:.2f}x",
                       f"{ideal_speedup(seq):.2f}x" if seq is not None else "—", r.status)
     return table
@@ -432,14 +452,19 @@ def scale(configs: Sequence[RunConfig], **kwargs) -> int:
 
 def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
             csv_path: str | None = None, record: str | None = None,
-            trace: str | None = None, report: _CompareReport | None = None) -> int:
+            trace: str | None = None, report: _CompareReport | None = None,
+            skipped: Sequence[str] = ()) -> int:
     """``conc-tui compare``: every mode in turn, then one table (``report``: another
-    series of runs, such as ``scale``'s, and what it writes and prints)."""
+    series of runs, such as ``scale``'s, and what it writes and prints). ``skipped`` says,
+    one line each, which modes an interpreter could not run and was not asked to."""
     report = report or _CompareReport()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     stdout, stderr = _streams()
     out, err = _console(stdout), _console(stderr)
+    for line in skipped:
+        err.print(f"conc-tui: {line}", markup=False)
+    several = len({c.python_executable for c in configs}) > 1
     recording = _Recording(record, trace)
     ctl = recording.controller()
     SIGNALS.controller = ctl
@@ -464,7 +489,8 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
                     progress.advance(overall)
                     if plain:
                         r = step.finished
-                        err.print(f"{report.label(session.config)}: {r.wall_s:.2f} s, "
+                        on = f" · {interpreter_label(r.python)}" if several else ""
+                        err.print(f"{report.label(session.config)}{on}: {r.wall_s:.2f} s, "
                                   f"{r.status}", markup=False)
                     if step.error:
                         err.print(f"conc-tui: {step.error}", markup=False)
@@ -598,3 +624,42 @@ def export(rec, *, trace_path: str | None = None, csv_path: str | None = None) -
     if rec.truncated:
         err.print(f"conc-tui: note: {rec.truncated}", markup=False)
     return 0 if _write_outputs(err, None, None, None, extra=files) else EXIT_FAILED
+
+
+def pythons(interpreters, *, json_path: str | None = None) -> int:
+    """``conc-tui pythons``: every interpreter found, and whether it can run the work."""
+    from .monitor import pythons_rows
+
+    stdout, stderr = _streams()
+    out, err = _console(stdout), _console(stderr)
+    rows = pythons_rows(interpreters)
+    if json_path:
+        import json
+
+        try:
+            write_atomic(json_path, json.dumps({"pythons": rows}, indent=2) + "\n")
+        except OSError as exc:
+            err.print(f"conc-tui: cannot write {json_path}: {exc.strerror or exc}", markup=False)
+            return EXIT_FAILED
+    if not rows:
+        out.print("no Python interpreter found on PATH, in pyenv or in uv", markup=False)
+        return 0
+    table = Table(title="conc-tui pythons · give --python a version (3.13, 3.13t) or a path",
+                  title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    # Short columns first, never wrapped; the path last, folded when the screen is narrow.
+    for name in ("version", "build", "runs", "subint", "source"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("path", overflow="fold")
+    for row in rows:
+        version = row["version"] if row["implementation"] in ("CPython", "?") else (
+            f"{row['implementation']} {row['version']}")
+        runs = Text("yes", style="green") if row["usable"] else Text(
+            "too old" if row["version"] != "?" else "no", style="red")
+        table.add_row(version, row["build"], runs, "yes" if row["subinterpreters"] else "no",
+                      row["source"], row["path"])
+    out.print(table)
+    for row in rows:  # why an interpreter that did answer is not usable is in "runs"
+        if not row["usable"] and row["version"] == "?":
+            out.print(f"{row['path']}: {row['status']}", markup=False)
+    return 0

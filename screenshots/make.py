@@ -22,6 +22,9 @@ Shots:
   browser      `conc-tui serve` in headless Chromium, the threads run going (PNG only)
   timeline-threads, timeline-processes, timeline-process-pool, timeline-asyncio-cpu
                a finished run's timeline (key l): the thread view and a lane per worker
+  subinterpreters  threads on Python 3.11 to the end, then 3.13 and subinterpreters picked
+               in the controls and run: the cores chart shows one core, then both; the
+               Results tab lists the threads run
 
 The core charts are drawn with plotext's "hd" marker (quarter blocks) instead of braille:
 rsvg-convert lays braille glyphs out wider than a cell with the fonts installed here.
@@ -427,6 +430,39 @@ def shot_browser(log: list[str], quick: bool) -> None:
         server.wait(10)
 
 
+async def shot_subinterpreters(tracker: Tracker, log: list[str], quick: bool) -> None:
+    from conc_tui.monitor import resolve_python
+
+    py311, py313 = resolve_python("3.11"), resolve_python("3.13")
+    cfg = RunConfig(mode="threads", workload="cpu", tasks=16 if quick else 24,
+                    n=400 if quick else 600, python=py311)
+    wait_quiet("subinterpreters", log)
+    app = build_app(cfg, source_factory=tracker.factory)
+    async with app.run_test(size=SIZE) as pilot:
+        try:
+            await pilot.pause(2.0)
+            await pilot.press("r")
+            await wait_for(pilot, "threads on 3.11 finished",
+                           lambda: not app.running and len(app.results) >= 1, 300, tracker)
+            select = app.controls.interpreter
+            await wait_for(pilot, "interpreters found", lambda: bool(select.found), 60)
+            real = os.path.realpath(py313)
+            select.value = next(path for _, path in select._options
+                                if os.path.realpath(path) == real)
+            app.controls.mode = "subinterpreters"  # what a person picks with the keys
+            await pilot.pause(0.3)
+            await pilot.press("r")
+            await wait_for(pilot, "subinterpreters mid-run",
+                           lambda: app.session is not None and mean_progress(app) >= 0.5
+                           and app.session.elapsed() >= 3, 300, tracker)
+            await pilot.press("t")  # the threads run on 3.11, beside the live one
+            await replotted(pilot)
+            save(app, "subinterpreters", log)
+        finally:
+            app.shutdown()
+            await pilot.pause(0.1)
+
+
 async def main_async(args) -> int:
     tracker = Tracker()
     log: list[str] = []
@@ -481,6 +517,8 @@ async def main_async(args) -> int:
             await asyncio.get_running_loop().run_in_executor(None, shot_browser, log,
                                                              args.quick)
         jobs.append(("browser", browser_job))
+    if wanted("subinterpreters"):
+        jobs.append(("subinterpreters", lambda: shot_subinterpreters(tracker, log, args.quick)))
 
     t0 = time.monotonic()
     failed = []
@@ -507,7 +545,7 @@ async def main_async(args) -> int:
 
 def main() -> int:
     names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64",
-             "dask-cluster", "browser", *TIMELINES]
+             "dask-cluster", "browser", "subinterpreters", *TIMELINES]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shots", nargs="*", metavar="SHOT",
                     help=f"only these shots ({', '.join(names)}); default: all")

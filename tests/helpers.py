@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from conc_tui.engine.progress import shm_dir
 from conc_tui.engine.protocol import to_dict
@@ -195,3 +196,31 @@ def pyenv_pythons(patterns) -> list[str]:
 def pyenv_version(path: str) -> str:
     """The version pyenv installed at ``path`` (its directory name, e.g. 3.12.1)."""
     return Path(path).parent.parent.name
+
+
+def python_for(mode: str) -> str | None:
+    """The interpreter a test of ``mode`` runs under: None (this one) when it can run the
+    mode, else the newest pyenv interpreter that can; skips, saying why, when none can."""
+    import platform
+
+    here = (platform.python_implementation(), sys.version_info[:2])
+    if mode_info(mode).refusal(*here) is None:
+        return None
+    found = glob.glob(os.path.join(PYENV, "3.*", "bin", "python3"))
+    for path in sorted(found, key=_version_key, reverse=True):
+        if mode_info(mode).refusal("CPython", _version_key(path)[:2]) is None:
+            return path
+    pytest.skip(f"{mode} cannot run on Python {here[1][0]}.{here[1][1]} and no pyenv "
+                f"interpreter under {PYENV} can run it")
+
+
+def _version_key(path: str) -> tuple:
+    return tuple(int(p) for p in pyenv_version(path).split(".")[:3] if p.isdigit())
+
+
+def runnable_modes() -> list[str]:
+    """The modes this interpreter can run, in registry order: what the app's compare runs
+    (subinterpreters are left out on Python 3.11)."""
+    from conc_tui.monitor import MODES
+
+    return [m for m in MODES if RunConfig(mode=m).refusal() is None]

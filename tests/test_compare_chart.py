@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.app import App
 
-from conc_tui.monitor import MODES
+from helpers import runnable_modes
 from conc_tui.monitor import RunConfig
 from conc_tui.monitor.results import RunResult
 from conc_tui.ui.app import ConcApp, build_app
@@ -13,6 +13,8 @@ from conc_tui.ui.compare_chart import (BAR_GLYPHS, CompareChart, Row, bar_of, ch
                                        chart_rows)
 from conc_tui.monitor.scripted import FAKE_PYTHON, ScriptedSampler, ScriptedSource
 
+#: The modes a compare runs here: those this interpreter can run.
+MODES = runnable_modes()
 SIZES = [(80, 24), (100, 30), (120, 40), (160, 48), (200, 60)]
 
 

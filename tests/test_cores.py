@@ -287,7 +287,7 @@ def test_fake_session_events(mode, workload):
         assert pids == {runner}
         if mode == "threads":
             assert len(tids) == 12 and runner not in tids
-        elif mode == "thread-pool":
+        elif mode_info(mode).pooled:  # thread-pool, subinterpreters: a pool of threads
             assert 1 < len(tids) <= s.workers
         else:
             assert tids == {runner}
@@ -300,7 +300,7 @@ def test_fake_session_events(mode, workload):
                for t in r.task_results)
     assert s.progress() == [1.0] * 12
     if workload == "cpu":
-        cores = 4 if mode_info(mode).in_processes else 1
+        cores = 1 if mode_info(mode).shares_gil else 4  # a GIL each: every core
         assert r.parallelism == pytest.approx(cores, rel=0.15)
 
 

@@ -11,8 +11,9 @@ import pytest
 
 from conc_tui.engine.registry import MODE_LIST, MODES, WORKLOADS
 from conc_tui.monitor import RunConfig, Session
+from conc_tui.monitor import mode_info
 from helpers import (wire, collect, is_process_mode, of_kind, pyenv_pythons, pyenv_version, run_session,
-                     shm_files, shm_leftovers, usable_cpus)
+                     python_for, shm_files, shm_leftovers, usable_cpus)
 
 TINY = dict(tasks=4, n=60, sleep=0.05)
 
@@ -54,7 +55,7 @@ RUNNER_MODES = [m.name for m in MODE_LIST if m.host == "runner"]
 @pytest.mark.parametrize("workload", WORKLOADS)
 @pytest.mark.parametrize("mode", RUNNER_MODES)
 def test_mode_and_workload(mode, workload):
-    config = RunConfig(mode=mode, workload=workload, **TINY)
+    config = RunConfig(mode=mode, workload=workload, python=python_for(mode), **TINY)
     before = shm_files()
     session, evs, fractions, result = run_session(config, timeout=60)
 
@@ -87,7 +88,7 @@ def test_mode_and_workload(mode, workload):
         if mode == "threads":
             assert len(tids) == config.tasks  # one thread per task
             assert runner not in tids
-        elif mode == "thread-pool":
+        elif mode_info(mode).pooled:  # thread-pool, subinterpreters: a pool of threads
             assert 1 <= len(tids) <= workers
             assert runner not in tids
         else:  # sequential, asyncio: the runner's main thread (its tid is its pid)
@@ -118,7 +119,8 @@ def test_mode_and_workload(mode, workload):
 
 def test_pool_workers_option_limits_the_pool():
     for mode in [m.name for m in MODE_LIST if m.pooled]:
-        config = RunConfig(mode=mode, workload="io", tasks=6, n=30, sleep=0.05, workers=2)
+        config = RunConfig(mode=mode, workload="io", tasks=6, n=30, sleep=0.05, workers=2,
+                           python=python_for(mode))
         session, evs, fractions, result = run_session(config)
         assert evs[0]["workers"] == 2
         ends = of_kind(evs, "task-done")
@@ -153,7 +155,8 @@ def test_asyncio_cpu_runs_one_after_another_io_overlaps():
 
 @pytest.mark.parametrize("mode", RUNNER_MODES)
 def test_failing_task_is_reported_and_the_others_finish(mode):
-    config = RunConfig(mode=mode, workload="cpu", tasks=4, n=40, fail_tasks=(2,))
+    config = RunConfig(mode=mode, workload="cpu", tasks=4, n=40, fail_tasks=(2,),
+                       python=python_for(mode))
     session, evs, _, result = run_session(config)
     failed = of_kind(evs, "task-failed")
     assert [e["id"] for e in failed] == [2]

@@ -112,6 +112,22 @@ def test_tasks_run_in_two_worker_threads_and_reach_the_progress_map(python, tmp_
 
 
 @with_python(12, 13)
+def test_tasks_map_the_progress_file_from_a_descriptor_without_a_name(python, tmp_path):
+    out = run_script(python, """
+        path, mm, view = progress.create_map(4)
+        fd = os.open(path, os.O_RDWR)  # as the runner keeps one for this mode
+        progress.unlink(path)
+        outcome = si.run_workload(range(4), 2, "cpu", 60, 0.0, "/nonexistent", 4,
+                                  progress_fd=fd)
+        os.close(fd)
+        finish(outcome=list(outcome), progress=list(view))
+    """, tmp_path)
+    assert out["outcome"] == [4, 0, 0]
+    assert out["progress"] == [1.0] * 4
+    assert out["subinterpreters_alive"] == 0
+
+
+@with_python(12, 13)
 def test_an_error_inside_comes_out_with_its_type_message_and_traceback(python, tmp_path):
     out = run_script(python, """
         log = os.path.join(sys.argv[1], "events.jsonl")

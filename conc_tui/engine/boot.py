@@ -17,5 +17,13 @@ def module_command(python, module, args):
 
 
 def boot_command(python, config):
-    """The argv that starts a runner under ``python`` with ``config`` (a dict)."""
-    return module_command(python, "runner", [json.dumps(config)])
+    """The argv that starts a runner under ``python`` with ``config`` (a dict).
+
+    A ``gil`` of "on" or "off" in the config becomes ``-X gil=1`` / ``-X gil=0``: a
+    free-threaded build reads it at start-up, before any code of ours runs (the monitor
+    refuses "off" for a build that cannot turn the GIL off; "on" is harmless anywhere).
+    """
+    gil = config.get("gil")
+    xopt = ["-X", "gil=%d" % (gil == "on")] if gil in ("on", "off") else []
+    argv = module_command(python, "runner", [json.dumps(config)])
+    return argv[:1] + xopt + argv[1:]

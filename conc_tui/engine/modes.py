@@ -48,12 +48,15 @@ class TaskContext(object):
     path (``in_worker``).
     """
 
-    def __init__(self, plan, progress_view, mp=None):
+    def __init__(self, plan, progress_view, mp=None, progress_fd=None):
         self.plan = plan
         self.progress = progress_view
         self.mp = mp
         #: Set when the run is being cancelled: workers dying then is no failure.
         self.stopping = threading.Event()
+        #: A descriptor on the progress file, for modes that map it again in this process
+        #: after its name is gone (subinterpreters); None for the others.
+        self.progress_fd = progress_fd
 
     def __getstate__(self):
         return {"plan": self.plan}  # a mapping cannot be pickled: the worker maps it again
@@ -63,6 +66,7 @@ class TaskContext(object):
         self.progress = None
         self.mp = None
         self.stopping = None
+        self.progress_fd = None
 
     def in_worker(self, parent_pid):
         """Set up a worker process: default signals, parent-death signal, the progress map."""

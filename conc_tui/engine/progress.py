@@ -45,6 +45,14 @@ def open_map(path, tasks):
     return memoryview(mm).cast("d")
 
 
+def open_fd(fd, tasks):
+    """Map the progress file open on descriptor ``fd`` (which stays the caller's to close);
+    returns a writable memoryview of ``tasks`` doubles. How a subinterpreter maps it: an
+    int crosses between interpreters, and the file needs no name any more."""
+    mm = mmap.mmap(fd, max(1, tasks) * SLOT)  # mmap keeps its own duplicate of fd
+    return memoryview(mm).cast("d")
+
+
 def unlink(path):
     try:
         os.unlink(path)

@@ -35,6 +35,23 @@ class Mode:
     #: A package the mode needs in conc-tui's interpreter, and how to get it.
     requires: Optional[str] = None
     install: Optional[str] = None
+    #: The one implementation that can run the mode (None: any).
+    implementation: Optional[str] = None
+    #: True when every task runs under one GIL (the runner's), so that on a GIL build
+    #: about one core busy is the GIL holding them back. Processes and subinterpreters
+    #: each have their own GIL.
+    shares_gil: bool = True
+
+    def refusal(self, implementation: str, version: Tuple[int, int]) -> Optional[str]:
+        """Why an interpreter cannot run the mode (one line, without advice), or None."""
+        if (self.implementation not in (None, implementation)
+                or tuple(version[:2]) < self.min_python):
+            return "%s need%s %s %d.%d or newer; this is %s%d.%d" % (
+                self.name, "" if self.name.endswith("s") else "s",
+                self.implementation or "Python", self.min_python[0], self.min_python[1],
+                "" if implementation == "CPython" else implementation + " ",
+                version[0], version[1])
+        return None
 
     @property
     def in_processes(self) -> bool:
@@ -80,12 +97,19 @@ MODE_LIST = (
     Mode("asyncio", "one coroutine per task, gathered; CPU work never awaits, so they run in turn",
          unit="coroutine", pooled=False, one_at_a_time=True, entry="modes:run_asyncio"),
     Mode("processes", "one multiprocessing.Process per task: every core can work",
-         unit="process", pooled=False, one_at_a_time=False, entry="modes:run_processes"),
+         unit="process", pooled=False, one_at_a_time=False, entry="modes:run_processes",
+         shares_gil=False),
     Mode("process-pool", "a ProcessPoolExecutor with --workers processes (default: usable cores)",
-         unit="process", pooled=True, one_at_a_time=False, entry="modes:run_process_pool"),
+         unit="process", pooled=True, one_at_a_time=False, entry="modes:run_process_pool",
+         shares_gil=False),
+    Mode("subinterpreters", "--workers threads, each with a subinterpreter that has its own "
+                            "GIL (CPython 3.12+)",
+         unit="subinterpreter", pooled=True, one_at_a_time=False,
+         entry="subinterpreters:run", min_python=(3, 12), implementation="CPython",
+         shares_gil=False),
     Mode("dask", "a Dask cluster: a LocalCluster of --workers processes, or --scheduler's",
          unit="process", pooled=True, one_at_a_time=False, entry="dask_host", host="dask-host",
-         requires="distributed", install="pip install 'conc-tui[dask]'"),
+         requires="distributed", install="pip install 'conc-tui[dask]'", shares_gil=False),
 )
 
 WORKLOAD_LIST = (

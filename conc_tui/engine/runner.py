@@ -156,7 +156,11 @@ def main(argv):
 
     # Forked workers inherit the pace; others set it again in TaskContext.in_worker.
     workloads.pace(modes.sleepers(plan))
-    ctx = modes.TaskContext(plan, progress.open_map(plan.progress_path, plan.tasks), mp)
+    # Subinterpreters map the file again, in this process, once its name is gone: they
+    # get a descriptor on it (an int crosses between interpreters; the process's end closes it).
+    keep_fd = os.open(plan.progress_path, os.O_RDWR) if mode.unit == "subinterpreter" else None
+    ctx = modes.TaskContext(plan, progress.open_map(plan.progress_path, plan.tasks), mp,
+                            progress_fd=keep_fd)
     # Forked workers inherit the mapping, so the name can go now; other start methods
     # open it by name in each worker, and the name goes when the run ends.
     if start_method in (None, "fork"):
@@ -171,6 +175,8 @@ def main(argv):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=watch_control, args=(run,), name="control", daemon=True).start()
 
+    # python_info() asks whether the GIL is on now, after the mode and the workload are
+    # imported: on a free-threaded build an extension module can turn it back on.
     events.emit(RunStarted(mode=plan.mode, workload=plan.workload, tasks=plan.tasks,
                            n=plan.n, sleep=plan.sleep, workers=plan.workers, pid=os.getpid(),
                            python=python_info(), cpu_count=usable_cpus(), t0=plan.t0,

@@ -16,9 +16,10 @@ This module is the one place that knows the three ways CPython offers them:
 
 Objects cannot cross between interpreters, so a task is a source string; inside the
 subinterpreter it puts the package's parent directory on ``sys.path``, imports the workload
-by name, maps the progress file by path (once per interpreter) and runs the task. Started,
-done and failed are reported from the worker thread around the call: the subinterpreter runs
-in that same OS thread, so the thread id and the thread CPU time are the task's.
+by name, maps the progress file (once per interpreter: by the descriptor the runner keeps
+on it, or by path) and runs the task. Started, done and failed are reported from the worker
+thread around the call: the subinterpreter runs in that same OS thread, so the thread id and
+the thread CPU time are the task's.
 
 Standard library only; importable on Python 3.9+, where ``unavailable_reason()`` says why
 the mode cannot run.
@@ -393,22 +394,28 @@ except NameError:
         sys.path.insert(0, {parent!r})
     from conc_tui.engine import progress as _conc_progress, workloads as _conc_workloads
     _conc_views = {{}}
-_conc_view = _conc_views.get(({path!r}, {tasks!r}))
+_conc_view = _conc_views.get({mapping!r})
 if _conc_view is None:
-    _conc_view = _conc_views[({path!r}, {tasks!r})] = _conc_progress.open_map({path!r}, {tasks!r})
+    _conc_view = _conc_views[{mapping!r}] = _conc_progress.{mapping}
 _conc_workloads.run_sync({workload!r}, {n!r}, {sleep!r}, conc_task_id, _conc_view,
                          bool(conc_task_fails))
 """
 
 
-def workload_script(myid, workload, n, sleep, progress_path, tasks, fail=False):
+def workload_script(myid, workload, n, sleep, progress_path, tasks, fail=False,
+                    progress_fd=None):
     """One task for ``run_tasks``: ``(source, names)`` running the workload by name.
 
     Inside the subinterpreter it imports the workload from this package and maps the
-    progress file by path, both once per subinterpreter (kept in its ``__main__``), then
-    runs ``workloads.run_sync`` for task ``myid``, which writes its progress slot.
+    progress file (by its descriptor ``progress_fd`` when given, else by path), both once
+    per subinterpreter (kept in its ``__main__``), then runs ``workloads.run_sync`` for task
+    ``myid``, which writes its progress slot.
     """
-    source = _TASK.format(parent=PACKAGE_PARENT, path=progress_path, tasks=int(tasks),
+    if progress_fd is not None:
+        mapping = "open_fd(%d, %d)" % (int(progress_fd), int(tasks))
+    else:
+        mapping = "open_map(%r, %d)" % (progress_path, int(tasks))
+    source = _TASK.format(parent=PACKAGE_PARENT, mapping=mapping,
                           workload=workload, n=int(n), sleep=float(sleep))
     return source, {"conc_task_id": int(myid), "conc_task_fails": int(bool(fail))}
 
@@ -454,15 +461,23 @@ def progress_channel(path):
 
 
 def run_workload(task_ids, workers, workload, n, sleep, progress_path, tasks, fail=(),
-                 stop=None, on_started=None, on_done=None, on_failed=None):
+                 stop=None, on_started=None, on_done=None, on_failed=None, progress_fd=None):
     """Run conc-tui tasks (``workloads.run_sync``) in subinterpreters; returns an Outcome.
 
     ``progress_path`` is the progress file (its name may already be removed, see
-    ``progress_channel``); ``tasks`` its number of slots; ``fail`` the ids that raise on
-    purpose. The callbacks and ``stop`` are as in ``run_tasks``; ``event_callbacks()``
-    gives the ones that write the run's events.
+    ``progress_channel``), or ``progress_fd`` a descriptor open on it in this process (the
+    runner's: then no path is needed); ``tasks`` its number of slots; ``fail`` the ids that
+    raise on purpose. The callbacks and ``stop`` are as in ``run_tasks``;
+    ``event_callbacks()`` gives the ones that write the run's events.
     """
     fail = frozenset(int(i) for i in fail)
+    if progress_fd is not None:
+        def script(myid):
+            return workload_script(myid, workload, n, sleep, None, tasks, myid in fail,
+                                   progress_fd=progress_fd)
+
+        return run_tasks(task_ids, workers, script, on_started=on_started, on_done=on_done,
+                         on_failed=on_failed, stop=stop)
     with progress_channel(progress_path) as reachable:
         def script(myid):
             return workload_script(myid, workload, n, sleep, reachable, tasks, myid in fail)
@@ -492,6 +507,22 @@ def event_callbacks():
                                traceback=error.traceback))
 
     return {"on_started": on_started, "on_done": on_done, "on_failed": on_failed}
+
+
+def run(ctx):
+    """The ``subinterpreters`` mode (registry entry): every task of ``ctx.plan`` in a pool
+    of ``plan.workers`` threads, each with its own subinterpreter; returns how many failed.
+
+    Tasks a stop kept from starting are not failures: the runner reports the run as
+    cancelled and ends the process, subinterpreters and all.
+    """
+    reason = unavailable_reason()
+    if reason is not None:  # the monitor refuses this before the runner starts
+        raise RuntimeError(reason)
+    plan = ctx.plan
+    return run_workload(range(plan.tasks), plan.workers, plan.workload, plan.n, plan.sleep,
+                        plan.progress_path, plan.tasks, fail=plan.fail,
+                        progress_fd=ctx.progress_fd, **event_callbacks()).failed
 
 
 if __name__ == "__main__":

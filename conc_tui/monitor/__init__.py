@@ -17,7 +17,7 @@ the engine only through here.
     recording.py       recordings: written as runs go, read back
     replay.py          a recorded run as a run source, and its samples as a sampler
     trace.py           a recording as a Chrome Trace Event file (Perfetto)
-    pythons.py         interpreters on PATH, in pyenv and uv, by version
+    pythons.py         interpreters by name: PATH, pyenv and uv, and what a version means
     limits.py          how many threads and processes the machine lets a run start
 """
 from ..engine.facts import python_info
@@ -27,8 +27,10 @@ from ..engine.registry import MODE_LIST, MODES, WORKLOAD_LIST, WORKLOADS, compar
 from ..engine.registry import mode as mode_info
 from ..engine.registry import workload as workload_info
 from .config import ConfigError, RunConfig, check_python, usable_cpus
-from .controller import Controller, Reading, Step, compare_configs
+from .controller import Controller, Reading, Step, compare_configs, runnable
 from .limits import check_limits
+from .pythons import (Interpreter, find_pythons, pythons_rows, resolve_python,
+                      suggest_for)
 from .results import RunResult, TaskResult, ideal_speedup, speedup_for
 from .runstate import RunState, TaskState
 from .sampler import Sample, Sampler, ThreadLoad
@@ -43,7 +45,8 @@ __all__ = [
     "MODE_LIST", "MODES", "WORKLOAD_LIST", "WORKLOADS", "compare_order", "mode_info",
     "workload_info",
     "ConfigError", "RunConfig", "check_python", "usable_cpus",
-    "Controller", "Reading", "Step", "compare_configs", "check_limits",
+    "Interpreter", "find_pythons", "pythons_rows", "resolve_python", "suggest_for",
+    "Controller", "Reading", "Step", "compare_configs", "runnable", "check_limits",
     "RunResult", "TaskResult", "ideal_speedup", "speedup_for",
     "RunState", "TaskState", "Sample", "Sampler", "SamplerProcess", "ThreadLoad", "Session",
     "Capabilities", "RunSource", "StartError", "Verdict", "verdict_for",

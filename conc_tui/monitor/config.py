@@ -101,6 +101,16 @@ def parse_threads_per_worker(text: str | int) -> int:
     return value
 
 
+def parse_gil(text: str | None) -> str | None:
+    """``on``, ``off``, or None (leave the interpreter's default)."""
+    if text is None or str(text).strip() in ("", "auto", "default"):
+        return None
+    value = str(text).strip().lower()
+    if value not in ("on", "off"):
+        raise ConfigError("gil", f"gil must be on or off, not {text!r}")
+    return value
+
+
 PARSERS = {
     "mode": parse_mode,
     "workload": parse_workload,
@@ -110,6 +120,7 @@ PARSERS = {
     "workers": parse_workers,
     "nice": parse_nice,
     "threads_per_worker": parse_threads_per_worker,
+    "gil": parse_gil,
 }
 
 
@@ -215,6 +226,31 @@ def check_scheduler(address: str, timeout: float = 5.0) -> None:
     except OSError as exc:
         raise ConfigError("scheduler", f"no Dask scheduler answers at {address}: "
                                        f"{exc.strerror or exc}") from None
+def version_of(info: dict) -> tuple[int, int]:
+    """(major, minor) of an interpreter's facts (``version`` "3.13.0" -> (3, 13))."""
+    try:
+        major, minor = str(info.get("version", "")).split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        return (0, 0)
+
+
+def mode_refusal(mode: str, info: dict) -> str | None:
+    """Why the interpreter described by ``info`` (its facts) cannot run ``mode``, or None."""
+    return registry.mode(mode).refusal(str(info.get("implementation", "")), version_of(info))
+
+
+def gil_refusal(gil: str | None, info: dict) -> str | None:
+    """Why ``--gil`` cannot be honoured by that interpreter, or None.
+
+    Only a free-threaded build (Py_GIL_DISABLED: 3.13t, 3.14t) can run without the GIL;
+    ``--gil on`` asks for what every other build does anyway.
+    """
+    if gil == "off" and not info.get("free_threaded_build"):
+        return (f"--gil off needs a free-threaded build (such as 3.13t); "
+                f"{info.get('implementation', 'Python')} {info.get('version', '?')} "
+                f"always has a GIL")
+    return None
 
 
 @dataclass(frozen=True)
@@ -232,6 +268,7 @@ class RunConfig:
     fail_tasks: tuple[int, ...] = field(default_factory=tuple)
     threads_per_worker: int = 1  # dask: threads in each worker process
     scheduler: str | None = None  # dask: tcp://HOST:PORT of a running cluster (else a local one)
+    gil: str | None = None  # "on" or "off" on a free-threaded build; None: its default
 
     def validated(self) -> "RunConfig":
         """Return the config with every field checked; raises ConfigError."""
@@ -241,14 +278,25 @@ class RunConfig:
             if not 0 <= task < self.tasks:
                 raise ConfigError("fail_tasks",
                                   f"--fail-task {task} is not a task id (0..{self.tasks - 1})")
-        if self.python is not None:
-            check_python(self.python)
+        refused = self.refusal()
+        if refused is not None:
+            raise ConfigError(*refused)
         if registry.workload(self.workload).custom:
             check_workload(self.python_executable, self.workload)
         check_mode_available(self.mode)
         if self.scheduler is not None:
             check_scheduler(self.scheduler)
         return self
+
+    def refusal(self) -> tuple[str, str] | None:
+        """(field, why) when the interpreter cannot run this mode or honour ``gil``, else
+        None; raises ConfigError when the interpreter itself cannot be used."""
+        info = facts.python_info() if self.python is None else check_python(self.python)
+        for name, why in (("mode", mode_refusal(self.mode, info)),
+                          ("gil", gil_refusal(self.gil, info))):
+            if why:
+                return name, why
+        return None
 
     def replace(self, **changes) -> "RunConfig":
         return dataclasses.replace(self, **changes)

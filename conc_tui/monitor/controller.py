@@ -31,10 +31,38 @@ SourceFactory = Callable[[RunConfig], RunSource]
 
 
 def compare_configs(base: RunConfig, modes: Iterable[str] = MODES,
-                    workloads: Sequence[str] | None = None) -> list[RunConfig]:
-    """The runs of a compare: for each workload, every mode in compare order."""
-    return [base.replace(mode=m, workload=w) for w in (workloads or [base.workload])
+                    workloads: Sequence[str] | None = None,
+                    pythons: Sequence[str | None] | None = None) -> list[RunConfig]:
+    """The runs of a compare: for each interpreter (``pythons``, default: the base's), for
+    each workload, every mode in compare order (sequential first on each interpreter, since
+    speedups are measured against sequential on the same one)."""
+    return [base.replace(python=p, mode=m, workload=w)
+            for p in (pythons or [base.python]) for w in (workloads or [base.workload])
             for m in compare_order(modes)]
+
+
+def runnable(configs: Iterable[RunConfig]) -> tuple[list[RunConfig], list[str]]:
+    """The configs whose interpreter can run them, and one line for each mode left out on
+    an interpreter (``subinterpreters`` on 3.11), so that a compare runs what it can and
+    says what it left out instead of failing."""
+    from .config import ConfigError, check_mode_available
+
+    keep, skipped = [], []
+    for config in configs:
+        refused = config.refusal()
+        try:
+            check_mode_available(config.mode)  # a package it needs (dask: distributed)
+        except ConfigError as exc:
+            refused = refused or ("mode", str(exc))
+        if refused is None:
+            keep.append(config)
+            continue
+        info = config.interpreter()
+        line = (f"{config.mode} left out on Python {info.get('version', '?')} "
+                f"({info.get('executable', '?')}): {refused[1]}")
+        if line not in skipped:
+            skipped.append(line)
+    return keep, skipped
 
 
 @dataclass

@@ -297,6 +297,22 @@ def resolve_python(spec: str, *, path_env: str | None = None, pyenv_root: str | 
                                 "try `conc-tui pythons`")
 
 
+def suggest_for(mode: str, interpreters: list[Interpreter] | None = None) -> str | None:
+    """The version to offer a person whose interpreter cannot run ``mode``: the newest
+    usable GIL build found that can (``3.13``), or None when there is none."""
+    from ..engine.registry import mode as mode_info
+
+    entry = mode_info(mode)
+    if interpreters is None:
+        interpreters = find_pythons()
+    able = [i for i in interpreters if i.usable and not i.free_threaded_build
+            and entry.refusal(i.implementation, tuple(i.version_info[:2])) is None]
+    if not able:
+        return None
+    best = max(able, key=lambda i: i.version_info)
+    return "%d.%d" % tuple(best.version_info[:2])
+
+
 # -- for the table and JSON ----------------------------------------------------------------
 
 def build_text(interp: Interpreter) -> str:

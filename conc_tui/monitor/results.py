@@ -58,8 +58,13 @@ class RunResult:
 
     def comparable(self, other: "RunResult") -> bool:
         """Same work on the same interpreter, so wall times can be compared."""
-        same = (self.workload == other.workload and self.tasks == other.tasks
+        return (self.same_work(other)
                 and self.python.get("executable") == other.python.get("executable"))
+
+    def same_work(self, other: "RunResult") -> bool:
+        """Same workload and sizes, on whichever interpreter (to set interpreters side by
+        side; speedups still need ``comparable``)."""
+        same = self.workload == other.workload and self.tasks == other.tasks
         work = workload_info(self.workload)
         if work.uses_n:
             same = same and self.n == other.n

@@ -87,6 +87,7 @@ class RunnerSource:
             "mode": cfg.mode, "workload": cfg.workload, "tasks": cfg.tasks, "n": cfg.n,
             "sleep": cfg.sleep, "workers": self.workers, "nice": cfg.nice,
             "fail_tasks": list(cfg.fail_tasks), "progress_path": self._path,
+            "gil": cfg.gil,
         }
         if registry.mode(cfg.mode).host == "dask-host":
             # The Dask host needs distributed: conc-tui's own interpreter runs it.

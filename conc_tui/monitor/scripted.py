@@ -205,7 +205,10 @@ def script_for(config: RunConfig, cpu_count: int, workers: int, *, seed: int = 0
             t += cpu[i]
     else:
         slots = workers if m.pooled else (1 if m.one_at_a_time else tasks)
-        cap = float(cpu_count) if process else 1.0
+        # One GIL for all the tasks holds them to one core; processes, subinterpreters
+        # (a GIL each) and a free-threaded build with the GIL off use every core.
+        gil_off = (python or FAKE_PYTHON).get("gil_enabled") is False
+        cap = float(cpu_count) if (not m.shares_gil or gil_off) else 1.0
         stagger = 0.002 if process else (0.0005 if own_unit else 0.0)
         spans = _simulate(cpu, io, max(1, slots), cap, stagger)
 

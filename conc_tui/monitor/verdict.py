@@ -16,6 +16,7 @@ from ..engine.registry import workload as workload_info
 #: kind -> label. The kinds a verdict can have.
 KINDS = {
     "parallel": "parallel",
+    "parallel-no-gil": "parallel threads, no GIL",
     "gil-bound": "GIL-bound",
     "one-at-a-time": "one at a time",
     "about-one-core": "about one core",
@@ -56,9 +57,12 @@ def verdict_for(parallelism: float, cores: int, workload: str, mode: str,
     """Read effective parallelism against the cores there are.
 
     Under half a core busy, the run waited (on its sleeps, or it was idle); well over one
-    core, it ran in parallel. About one core is "GIL-bound" only for threads under a GIL:
-    one at a time is what sequential and asyncio are, and processes (or threads without a
-    GIL) held to one core are held by something else, such as a busy machine or a short run.
+    core, it ran in parallel ("parallel threads, no GIL" when tasks that would share one GIL
+    ran on a build with the GIL off: the free-threaded lesson). About one core is
+    "GIL-bound" only for tasks sharing a GIL that is on: one at a time is what sequential
+    and asyncio are, and processes, subinterpreters (each has its own GIL) or threads
+    without a GIL held to one core are held by something else, such as a busy machine or a
+    short run.
 
     ``breakdown`` (a ``threadwatch.Breakdown`` that is available): see ``verdict_measured``.
     """
@@ -69,12 +73,12 @@ def verdict_for(parallelism: float, cores: int, workload: str, mode: str,
     if parallelism < 0.5:
         kind = "idle" if w.cpu_bound else "io-wait"
     elif parallelism > 1.15:
-        kind = "parallel"
+        kind = "parallel-no-gil" if m.shares_gil and gil_enabled is False else "parallel"
     elif cores <= 1:
         kind = "one-core"
     elif m.one_at_a_time:
         kind = "one-at-a-time"
-    elif m.in_processes or gil_enabled is False:
+    elif not m.shares_gil or gil_enabled is False:
         kind = "about-one-core"
     else:
         kind = "gil-bound"

@@ -21,7 +21,7 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Footer, Input
 
 from ..monitor import (MODES, ConfigError, Controller, RunConfig, SamplerProcess, StartError,
-                       compare_configs)
+                       compare_configs, runnable)
 from ..monitor.controller import SourceFactory, Step
 from .clock import ElapsedClock, StatusLine
 from .compare_chart import CompareChart
@@ -102,7 +102,8 @@ class ConcApp(App[int]):
     # -- building ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Controls(self.config, id="controls")
+        yield Controls(self.config, id="controls", find_pythons=self.live,
+                       python_info=self.python_info, busy=lambda: self.running)
         with Horizontal(id="bar"):  # the clock sits right above the task cells: a frame
             yield StatusLine(id="status")  # repaints one compact block of the screen
             yield ElapsedClock(id="elapsed")
@@ -221,10 +222,10 @@ class ConcApp(App[int]):
 
     # -- runs ------------------------------------------------------------------------------
 
-    def _config_or_refuse(self) -> RunConfig | None:
+    def _config_or_refuse(self, any_mode: bool = False) -> RunConfig | None:
         """The controls' config, or None after saying why it cannot run."""
         try:
-            return self.controls.checked_config(self.config)
+            return self.controls.checked_config(self.config, any_mode)
         except ConfigError as exc:
             self.status.show_error(f"cannot run: {exc}")
             self.bell()
@@ -314,9 +315,11 @@ class ConcApp(App[int]):
             self._start(lambda: self.ctl.run(config))
 
     def action_compare(self) -> None:
-        config = None if self._refused("compare") else self._config_or_refuse()
-        if config is not None:
-            self._start(lambda: self.ctl.compare(compare_configs(config)))
+        config = None if self._refused("compare") else self._config_or_refuse(any_mode=True)
+        if config is not None:  # the modes this interpreter cannot run are left out, said so
+            configs, skipped = runnable(compare_configs(config))
+            self.event_log.add_lines([note_line(line, "warn") for line in skipped])
+            self._start(lambda: self.ctl.compare(configs))
 
     def action_stop(self) -> None:
         if self._refused("stop"):

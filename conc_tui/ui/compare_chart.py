@@ -8,6 +8,10 @@ speedup against sequential. Then the ideal for this machine, in its own style an
 The rows are drawn here, line by line, rather than by plotext: its horizontal bars took one
 row for some modes and two for others, and left some bars without their label, depending
 on the size of the panel. Every row that shows a bar starts with its name, at every size.
+
+Runs of the same work on several interpreters (a compare on 3.11, then one on 3.13) are
+grouped by interpreter: a line naming it, then its modes and its ideal, each speedup
+against sequential on that interpreter, every bar to one scale.
 """
 from __future__ import annotations
 
@@ -60,6 +64,35 @@ def empty_text(results: Sequence[RunResult]) -> str:
     return f"nothing to compare: the last run ({last.mode}) {last.status}; c runs every mode"
 
 
+def interpreter_name(info: dict) -> str:
+    """``Python 3.13.0``, ``Python 3.13.0t`` (free-threaded, GIL off): a group's heading."""
+    name = f"{info.get('implementation') or 'Python'} {info.get('version', '?')}"
+    name = name.replace("CPython", "Python")
+    if info.get("free_threaded_build"):
+        name += "t" if info.get("gil_enabled") is False else "t (GIL on)"
+    return name
+
+
+def compare_groups(results: Sequence[RunResult]) -> list[tuple[str, list[RunResult], float | None]]:
+    """The compare set of each interpreter that ran the same work as the latest run, in the
+    order they first ran it: (its name, its runs in MODES order, its ideal wall time)."""
+    done = [r for r in results if r.status == "ok"]
+    if not done:
+        return []
+    ref = done[-1]
+    same_work = [r for r in done if r.same_work(ref) and ref.same_work(r)]
+    order: list[str] = []
+    for r in same_work:
+        exe = r.python.get("executable", "")
+        if exe not in order:
+            order.append(exe)
+    groups = []
+    for exe in order:
+        bars, ideal = compare_set([r for r in same_work if r.python.get("executable", "") == exe])
+        groups.append((interpreter_name(bars[0].python), bars, ideal))
+    return groups
+
+
 def run_set(result: RunResult) -> str:
     """What a compare ran, e.g. ``cpu · 16 tasks · n=300 · 4 cores``."""
     size = {"cpu": f"n={result.n}", "io": f"sleep {result.sleep:g} s",
@@ -76,6 +109,7 @@ class Row:
     wall: float
     speedup: float | None
     ideal: bool = False
+    heading: bool = False  # an interpreter's name above its group: text, no bar
 
 
 def chart_rows(bars: Sequence[tuple[str, float]], ideal: float | None) -> list[Row]:
@@ -88,6 +122,15 @@ def chart_rows(bars: Sequence[tuple[str, float]], ideal: float | None) -> list[R
     rows = [Row(mode, wall, speedup(wall)) for mode, wall in bars]
     if ideal is not None:
         rows.append(Row("ideal", ideal, speedup(ideal), ideal=True))
+    return rows
+
+
+def grouped_rows(groups) -> list[Row]:
+    """For each interpreter of ``compare_groups``: a heading row, its bars, its ideal."""
+    rows = []
+    for name, runs, ideal in groups:
+        rows.append(Row(name, 0.0, None, heading=True))
+        rows += chart_rows([(r.mode, r.wall_s) for r in runs], ideal)
     return rows
 
 
@@ -105,19 +148,23 @@ def chart_lines(rows: Sequence[Row], width: int, height: int,
     if not rows:
         return [((EMPTY, "title"),)]
     width = max(1, width)
-    label_w = max(len(r.label) for r in rows)
+    barred = [r for r in rows if not r.heading] or [Row("", 0.0, None)]
+    label_w = max(len(r.label) for r in barred)
     walls = [f"{r.wall:.2f} s" for r in rows]
-    wall_w = max(map(len, walls))
+    wall_w = max(len(w) for r, w in zip(rows, walls) if not r.heading) if barred[0].label else 0
     speedups = ["" if r.speedup is None else f"{r.speedup:.2f}x" for r in rows]
     speed_w = max(map(len, speedups))
     tail = 2 + wall_w + (2 + speed_w if speed_w else 0)
     if speed_w and width - label_w - 1 - tail < MIN_BAR:
         tail, speed_w = 2 + wall_w, 0  # narrow: drop the speedups rather than the bar
     bar_w = max(1, width - label_w - 1 - tail)
-    top = max(r.wall for r in rows)
+    top = max(r.wall for r in barred)
 
     body: list[Line] = []
     for row, wall, speed in zip(rows, walls, speedups):
+        if row.heading:
+            body.append(((row.label[:width], "title"),))
+            continue
         eighths = round(min(1.0, row.wall / top) * bar_w * 8) if top > 0 else 0
         filled = fill_eighths(max(1, eighths), bar_w) if row.wall > 0 else ""
         text, bar = ("ideal", "ideal-bar") if row.ideal else ("label", "bar")
@@ -171,6 +218,7 @@ class CompareChart(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.bars: list[tuple[str, float]] = []
         self.ideal: float | None = None
+        self.groups: list = []  # (interpreter, runs, ideal) when several ran the same work
         self.run_set = ""  # what the bars ran, e.g. "cpu · 16 tasks · n=300 · 4 cores"
         self.empty = EMPTY  # what the chart says while it has no bar
         self.lines: list[Line] = []
@@ -180,7 +228,10 @@ class CompareChart(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
     # -- data --------------------------------------------------------------------------
 
     def set_results(self, results: Sequence[RunResult]) -> None:
-        """Show the compare set of ``results`` (see ``compare_set``)."""
+        """Show the compare set of ``results`` (see ``compare_set``), grouped by interpreter
+        when the same work ran on several (see ``compare_groups``)."""
+        groups = compare_groups(results)
+        self.groups = groups if len(groups) > 1 else []
         runs, ideal = compare_set(results)
         self.bars = [(r.mode, r.wall_s) for r in runs]
         self.ideal = ideal
@@ -191,14 +242,16 @@ class CompareChart(ThemeColours, ComponentStyles, ScrollView, can_focus=True):
 
     @property
     def rows(self) -> list[Row]:
-        return chart_rows(self.bars, self.ideal)
+        if not self.groups:
+            return chart_rows(self.bars, self.ideal)
+        return grouped_rows(self.groups)
 
     def head(self, framed: bool) -> list[tuple[str, ...]]:
         """The lines above the bars (see ``chart_lines``): what a bar measures, then which
         runs these are, unless the border's subtitle says so already."""
         if not self.bars:
             return []
-        top = max(wall for _, wall in self.bars)
+        top = max(r.wall for r in self.rows if not r.heading)
         scale = f"0–{top:.2f} s"
         speed = " · speedup vs sequential" if any(m == "sequential" for m, _ in self.bars) \
             else ""

@@ -1,4 +1,4 @@
-"""The controls: mode, workload, tasks, n, sleep, workers.
+"""The controls: mode, interpreter, workload, tasks, n, sleep, workers.
 
 Every input is checked by the same parser the command line uses (``monitor.config.PARSERS``),
 so the app refuses exactly what ``conc-tui run`` refuses, with the same reason.
@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select
 
 from ..monitor import MODES, WORKLOADS
 from ..monitor.config import PARSERS, ConfigError, RunConfig
+from .interpreters import InterpreterSelect
 
 #: The typed fields, in screen order, with their widths and the characters they take.
 INPUTS = (("tasks", 7, "0123456789"), ("n", 7, "0123456789"), ("sleep", 6, "0123456789."),
@@ -96,7 +97,8 @@ class Controls(Widget):
         background: $accent 35%;
         text-style: bold;
     }
-    Controls #mode { width: 16; }
+    Controls #mode { width: 19; }
+    Controls #python { width: 10; }
     Controls #workload { width: 10; }
     """
 
@@ -109,9 +111,13 @@ class Controls(Widget):
         errors: dict
 
     def __init__(self, config: RunConfig, *, id: str | None = None,
-                 classes: str | None = None) -> None:
+                 classes: str | None = None, find_pythons: bool = True,
+                 python_info: dict | None = None, busy=lambda: False) -> None:
         super().__init__(id=id, classes=classes)
         self._initial = config
+        self._find_pythons = find_pythons  # off for deterministic tests and screenshots
+        self._python_info = python_info  # the interpreter shown first (the app's)
+        self._busy = busy  # a run is going: the interpreter search waits for its end
 
     def compose(self) -> ComposeResult:
         cfg = self._initial
@@ -119,6 +125,10 @@ class Controls(Widget):
             yield Label("mode")
             yield Select([(m, m) for m in MODES], value=cfg.mode, allow_blank=False,
                          compact=True, id="mode")
+        with Vertical(classes="field"):
+            yield Label("python")
+            yield InterpreterSelect(cfg, search=self._find_pythons, info=self._python_info,
+                                    busy=self._busy, id="python")
         with Vertical(classes="field"):
             yield Label("workload")
             yield Select([(w, w) for w in WORKLOADS], value=cfg.workload, allow_blank=False,
@@ -142,19 +152,32 @@ class Controls(Widget):
         return out
 
     def errors(self) -> dict[str, str]:
-        """Each field whose value would be refused, with the reason (empty when all valid)."""
+        """Each field whose value would be refused, with the reason (empty when all valid);
+        with valid values, also a mode or ``gil`` the chosen interpreter cannot run."""
         out = {}
         for field, text in self.values().items():
             try:
                 PARSERS[field](text)
             except ConfigError as exc:
                 out[field] = str(exc)
+        if not out:
+            try:
+                refused = self.config(self._initial).refusal()
+            except ConfigError as exc:
+                refused = (exc.field, str(exc))
+            if refused is not None:
+                field, why = refused
+                out[field] = why + (" — pick a newer python" if field == "mode" else "")
         return out
 
     def config(self, base: RunConfig) -> RunConfig:
         """``base`` with the controls' values; raises ConfigError for the first bad one."""
         changes = {field: PARSERS[field](text) for field, text in self.values().items()}
-        return base.replace(**changes)
+        return base.replace(python=self.interpreter.python, **changes)
+
+    @property
+    def interpreter(self) -> InterpreterSelect:
+        return self.query_one("#python", InterpreterSelect)
 
     def config_or_none(self, base: RunConfig) -> RunConfig | None:
         try:
@@ -162,14 +185,20 @@ class Controls(Widget):
         except ConfigError:
             return None
 
-    def checked_config(self, base: RunConfig) -> RunConfig:
-        """``base`` with the controls' values, every field checked as a run would check it;
-        on a refusal the field at fault takes the focus, and ConfigError says why."""
+    def checked_config(self, base: RunConfig, any_mode: bool = False) -> RunConfig:
+        """``base`` with the controls' values, every field checked as a run would check it
+        (``any_mode``: but the mode, which a compare does not use); on a refusal the field
+        at fault takes the focus, and ConfigError says why."""
         try:
-            errors = self.errors()
+            errors = {f: why for f, why in self.errors().items()
+                      if not (any_mode and f == "mode")}
             if errors:
                 raise ConfigError(*next(iter(errors.items())))
-            return self.config(base).validated()
+            config = self.config(base)
+            if any_mode:
+                config.replace(mode=MODES[0]).validated()
+                return config
+            return config.validated()
         except ConfigError as exc:
             fields = self.query(f"#{exc.field}")
             if fields:

@@ -20,8 +20,8 @@ from .threads import bar_legend
 
 #: The panel's style for each kind of verdict.
 VERDICT_STYLE = {"gil-bound": "gil", "one-at-a-time": "gil", "about-one-core": "gil",
-                 "one-core": "gil", "parallel": "parallel", "io-wait": "io", "idle": "idle",
-                 "lock-bound": "gil", "core-wait": "gil"}
+                 "one-core": "gil", "parallel": "parallel", "parallel-no-gil": "parallel",
+                 "io-wait": "io", "idle": "idle", "lock-bound": "gil", "core-wait": "gil"}
 
 
 def describe_short(info: dict) -> str:

@@ -17,12 +17,14 @@ from ..monitor import workload_info
 from ..monitor.results import RunResult, speedup_for
 
 #: (key, header, right-aligned) of the wide table.
-COLUMNS = (("run", "#", True), ("mode", "mode", False), ("workload", "workload", False),
+COLUMNS = (("run", "#", True), ("mode", "mode", False), ("python", "python", False),
+           ("workload", "workload", False),
            ("tasks", "tasks", True), ("n", "n", True), ("sleep", "sleep s", True),
            ("wall", "wall s", True), ("cpu", "CPU s", True), ("par", "parallel", True),
            ("speedup", "speedup", True), ("status", "status", False))
 #: The narrow table: (header, the cells it stacks, right-aligned), two lines each.
 NARROW = (("mode · workload\ntasks × size", ("what", "size"), False),
+          ("py", ("python",), False),
           ("wall s\nCPU s", ("wall", "cpu"), True),
           ("par\n×seq", ("par", "speedup"), True),
           ("status", ("status",), False))
@@ -45,6 +47,9 @@ def row_cells(index: int, result: RunResult, history: Sequence[RunResult]) -> di
     work = workload_info(result.workload)
     return {
         "run": str(index + 1), "mode": result.mode, "workload": result.workload,
+        # the interpreter that ran it, short: runs of a compare --pythons read side by side
+        "python": str(result.python.get("version", "?"))
+        + ("t" if result.python.get("free_threaded_build") else ""),
         "tasks": str(result.tasks), "n": str(result.n) if work.uses_n else "—",
         "sleep": f"{result.sleep:g}" if work.uses_sleep else "—",
         "wall": f"{result.wall_s:.2f}", "cpu": f"{result.cpu_s:.2f}",
