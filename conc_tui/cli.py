@@ -493,7 +493,8 @@ def _app(args) -> int:
                        "for a headless run use 'conc-tui run' (see 'conc-tui run --help')"):
         return EXIT_USAGE
     term = os.environ.get("TERM", "")
-    if term in ("dumb", "unknown"):  # no cursor movement: the app could not draw
+    # No cursor movement: the app could not draw (served to a browser, it draws there).
+    if term in ("dumb", "unknown") and not args.served:
         sys.stderr.write(f"conc-tui: the live app cannot drive this terminal (TERM={term}); "
                          "for a headless run use 'conc-tui run' (see 'conc-tui run --help')\n")
         return EXIT_USAGE
