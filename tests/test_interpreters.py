@@ -104,7 +104,8 @@ def test_stop_mid_run_leaves_nothing_behind(python):
         session.poll()
         result = session.result()
         assert result.status == "cancelled"
-        assert {t.status for t in result.task_results} <= {"running", "waiting"}
+        # a task cut short by the stop is cancelled, one never started is still waiting
+        assert {t.status for t in result.task_results} <= {"cancelled", "waiting"}
     finally:
         session.close()
 
