@@ -157,3 +157,17 @@ def test_the_check_runs_in_the_runners_interpreter(code, monkeypatch):
     assert check_workload("python3", "work.py:work") == {"ok": True, "call": "myid",
                                                         "progress": True}
     assert check_workload("python3", "article.py:heavy")["call"] == "n, myid"
+
+
+async def test_the_app_started_with_your_function_offers_it_and_runs_it():
+    from conc_tui.monitor.scripted import FAKE_PYTHON, ScriptedSampler, ScriptedSource
+    from conc_tui.ui.app import build_app
+
+    app = build_app(RunConfig(mode="threads", workload="work.py:work", tasks=4),
+                    source_factory=lambda cfg: ScriptedSource(cfg, cpu_count=2),
+                    sampler=ScriptedSampler(2, "gil"), live=False, python_info=FAKE_PYTHON)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.controls.workload == "work.py:work"
+        assert app.controls.workloads[-1] == "work.py:work"
+        await pilot.press("w")  # the workload key cycles through it and the built-in ones
+        assert app.controls.workload == "cpu"

@@ -131,8 +131,8 @@ class Controls(Widget):
                                     busy=self._busy, id="python")
         with Vertical(classes="field"):
             yield Label("workload")
-            yield Select([(w, w) for w in WORKLOADS], value=cfg.workload, allow_blank=False,
-                         compact=True, id="workload")
+            yield Select([(w, w) for w in self.workloads], value=cfg.workload,
+                         allow_blank=False, compact=True, id="workload")
         for field, width, chars in INPUTS:
             with Vertical(classes="field"):
                 yield Label(field)
@@ -223,9 +223,17 @@ class Controls(Widget):
     def workload(self, workload: str) -> None:
         self.query_one("#workload", Select).value = PARSERS["workload"](workload)
 
+    @property
+    def workloads(self) -> list[str]:
+        """The built-in workloads, and the user's own function when the app was started with
+        one (``--workload file.py:FUNCTION``), which the list then offers too."""
+        own = self._initial.workload
+        return list(WORKLOADS) + ([own] if own not in WORKLOADS else [])
+
     def cycle_workload(self) -> str:
-        """Move to the next workload (cpu → io → mixed → cpu); returns it."""
-        nxt = WORKLOADS[(WORKLOADS.index(self.workload) + 1) % len(WORKLOADS)]
+        """Move to the next workload (cpu → io → mixed → your own, if any → cpu)."""
+        choices = self.workloads
+        nxt = choices[(choices.index(self.workload) + 1) % len(choices)]
         self.workload = nxt
         return nxt
 
