@@ -360,7 +360,8 @@ class Controller:
         the one before, nor taken while it stops). Call it in the thread that polls."""
         session = self.session
         if (session is None or self.stopping or session.done
-                or reading.generation != self._generation):
+                or reading.generation != self._generation
+                or not session.source.capabilities.process_tree):  # nothing here to sample
             return reading
         s = reading.sample
         # Over the run so far: CPU seconds of the runner's tree between the first sample of
