@@ -361,7 +361,7 @@ class Controller:
         session = self.session
         if (session is None or self.stopping or session.done
                 or reading.generation != self._generation
-                or not session.source.capabilities.process_tree):  # nothing here to sample
+                or not session.source.capabilities.samples_run):  # nothing here samples it
             return reading
         s = reading.sample
         # Over the run so far: CPU seconds of the runner's tree between the first sample of

@@ -51,7 +51,8 @@ class RunnerSource:
         if config.scheduler is not None:
             # The work runs on a cluster's own workers, not in a process tree here: no
             # sampler can follow it (the result's CPU comes from the tasks themselves).
-            self.capabilities = Capabilities(progress=True, process_tree=False)
+            self.capabilities = Capabilities(progress=True, process_tree=False,
+                                             samples_run=False)
         self.cpu_count = cpu_count or usable_cpus()
         self.workers = config.effective_workers(self.cpu_count)
         self.runner_pid: int | None = None

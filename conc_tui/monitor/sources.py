@@ -23,6 +23,9 @@ class Capabilities:
     progress: bool
     #: ``runner_pid`` is a live process tree on this machine that a sampler can read.
     process_tree: bool
+    #: The sampler's figures describe this run (false for work on a remote cluster, which
+    #: nothing here samples; a scripted or recorded run has a sampler of its own kind).
+    samples_run: bool = True
 
 
 @runtime_checkable
