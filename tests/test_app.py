@@ -740,3 +740,22 @@ async def test_a_real_run_through_the_app():
         assert proc.status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         pass
+
+
+async def test_v_saves_the_sessions_results_as_json_and_csv(tmp_path, monkeypatch):
+    import json as _json
+
+    monkeypatch.chdir(tmp_path)
+    app, sessions = fake_app(RunConfig(mode="threads", tasks=6, n=200))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        assert "nothing to save" in app.status.shown and not list(tmp_path.iterdir())
+        await pilot.press("r")
+        play_to_end(app, sessions)
+        await pilot.press("v")
+        assert "saved 1 run to conc-tui-results-" in app.status.shown
+    [saved_json] = tmp_path.glob("conc-tui-results-*.json")
+    [saved_csv] = tmp_path.glob("conc-tui-results-*.csv")
+    runs = _json.loads(saved_json.read_text())["runs"]
+    assert [r["mode"] for r in runs] == ["threads"] and runs[0]["status"] == "ok"
+    assert saved_csv.read_text().splitlines()[0].startswith("mode,workload")

@@ -35,6 +35,7 @@ from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
 from .results import ResultsTable
 from .sampling import SampleFeed
+from .saving import save_results
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
 from .texts import finished_text, ready_text, refusal, running_text
@@ -329,6 +330,9 @@ class ConcApp(App[int]):
         self.event_log.add_lines([note_line("stopping…", "warn")])
         self.refresh_bindings()
         self._stop_in_thread()
+
+    def action_save(self) -> None:
+        self.status.show(save_results(self.results))
 
     def action_mode(self, index: int) -> None:
         if not self._refused("mode"):

@@ -40,6 +40,8 @@ KEYS = (
     ("l", "the timeline: what every thread or process was doing (running, waiting for a "
           "core, on the GIL, sleeping), and which task ran when; l or escape comes back"),
     ("e t g", "show Events, Results (table) or Compare (graph) when they share a tab"),
+    ("v", "save every run of the session as JSON and CSV in the working directory "
+          "(conc-tui-results-<time>.json and .csv; the status line names them)"),
     ("z", "zoom: the events, results and compare views take the tasks panel's room; "
           "z again gives it back"),
     ("tab", "move through the controls, then the panels (shift+tab back); in a number "

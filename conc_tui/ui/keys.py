@@ -21,6 +21,7 @@ BINDINGS = [
     Binding("t", "view('results')", "Results", show=False),
     Binding("g", "view('compare')", "Compare chart", show=False),
     Binding("z", "zoom", "Zoom the views", show=False),
+    Binding("v", "save", "Save the results", show=False),
     Binding("escape", "leave_input", show=False),
     # In a field where letters type (free text, not a number), the app's letters cannot
     # act: these do instead, and the footer shows them only there.
