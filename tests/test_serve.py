@@ -66,7 +66,10 @@ def wait_until(cond, timeout: float) -> bool:
 def start_server(*args: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     server = popen_cli("serve", "--port", str(port), *args)
-    assert wait_until(lambda: _listening(port), 20), server.stderr.read() if server.poll() else ""
+    if not wait_until(lambda: _listening(port), 20):
+        server.kill()  # never leave it behind
+        _, err = server.communicate(timeout=10)
+        raise AssertionError(f"the server did not listen: {err}")
     return server, port
 
 
@@ -125,26 +128,31 @@ def test_a_browser_tab_gets_the_app_a_key_runs_and_closing_the_tab_reaps_it():
 @pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
 def test_stopping_or_killing_the_server_leaves_no_app_or_run(how):
     server, port = start_server("--tasks", "6", "--n", "3000")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{port}/")
-        page.wait_for_selector("body.-first-byte", timeout=30_000)
-        time.sleep(1.0)
-        page.click(".textual-terminal")
-        page.keyboard.press("r")
-        assert wait_until(lambda: runners_of('"tasks": 6'), 15)
-        left = served_apps(server.pid)
-        assert left
-        if how == "SIGKILL":
-            server.kill()  # no clean-up of its own: the apps' parent-death signal reaps them
-        else:
-            server.send_signal(signal.SIGINT)
-        server.wait(10)
-        assert wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-                                          for p in left) and not runners_of('"tasks": 6'),
-                          5.0), f"left behind after {how}"
-        browser.close()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("body.-first-byte", timeout=30_000)
+            time.sleep(1.0)
+            page.click(".textual-terminal")
+            page.keyboard.press("r")
+            assert wait_until(lambda: runners_of('"tasks": 6'), 15)
+            left = served_apps(server.pid)
+            assert left
+            if how == "SIGKILL":
+                server.kill()  # no clean-up of its own: the apps' parent-death signal reaps them
+            else:
+                server.send_signal(signal.SIGINT)
+            server.wait(10)
+            assert wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                                              for p in left) and not runners_of('"tasks": 6'),
+                              5.0), f"left behind after {how}"
+            browser.close()
+    finally:
+        if server.poll() is None:  # a failure above must not leave the server behind
+            server.kill()
+            server.wait(10)
 
 
 async def test_following_a_recording_while_another_process_writes_it(tmp_path):
