@@ -229,17 +229,15 @@ def _event_line(out: Console, ev) -> None:
         out.print(line)
 
 
-def _write_outputs(err: Console, json_path: str | None, csv_path: str | None,
-                   payload, extra: dict | None = None) -> bool:
-    """Write each file asked for, whole or not at all; ``extra``: {path: text} more."""
+def _write_files(err: Console, files: dict) -> bool:
+    """Write each file asked for, whole or not at all: ``files`` maps a path (None: not
+    asked for) to its text, or to a function that makes it (made only when asked for)."""
     ok = True
-    items = [(json_path, lambda: to_json_text(payload)), (csv_path, lambda: to_csv_text(payload))]
-    items += [(path, (lambda text=text: text)) for path, text in (extra or {}).items()]
-    for path, text in items:
+    for path, text in files.items():
         if not path:
             continue
         try:
-            write_atomic(path, text())
+            write_atomic(path, text() if callable(text) else text)
         except OSError as exc:
             err.print(f"conc-tui: cannot write {path}: {exc.strerror or exc}", markup=False)
             ok = False
@@ -316,7 +314,7 @@ def run(config: RunConfig, *, json_path: str | None = None, quiet: bool = False,
         return SIGNALS.code or EXIT_FAILED
     result = ctl.results[-1]
     # The file the user asked for first: printing may fail (a closed pipe), writing must not.
-    written = _write_outputs(err, json_path, None, result) & recording.finish(err)
+    written = _write_files(err, {json_path: lambda: to_json_text(result)}) & recording.finish(err)
     print_summary(out, result)
     if timeline:
         print_timeline(out, ctl, result)
@@ -396,8 +394,7 @@ class _CompareReport:
         return f"{config.mode} · {config.workload}"
 
     def files(self, results, json_path, csv_path) -> dict:
-        return {path: text(results) for path, text in ((json_path, to_json_text),
-                                                        (csv_path, to_csv_text)) if path}
+        return {json_path: lambda: to_json_text(results), csv_path: lambda: to_csv_text(results)}
 
     def show(self, out: Console, stream: SafeStream, results) -> None:
         print_compare(out, stream, results)
@@ -411,8 +408,7 @@ class _ScaleReport(_CompareReport):
         from .monitor.scaling import Scaling
 
         sweep = Scaling(list(results))
-        return {path: text for path, text in ((json_path, sweep.json_text()),
-                                              (csv_path, sweep.csv_text())) if path}
+        return {json_path: sweep.json_text, csv_path: sweep.csv_text}
 
     def show(self, out: Console, stream: SafeStream, results) -> None:
         from .monitor.scaling import Scaling
@@ -513,8 +509,7 @@ def compare(configs: Sequence[RunConfig], *, json_path: str | None = None,
         SIGNALS.hold()
         ctl.shutdown()
     results = ctl.results
-    written = (_write_outputs(err, None, None, None,
-                              extra=report.files(results, json_path, csv_path))
+    written = (_write_files(err, report.files(results, json_path, csv_path))
                & recording.finish(err))
     report.show(out, stdout, results)
     printed = _output_status(stdout, err)
@@ -576,8 +571,8 @@ class _Recording:
                 from .monitor.recording import read_recording
                 from .monitor.trace import to_trace_json
 
-                return _write_outputs(err, None, None, None,
-                                      extra={self.trace: to_trace_json(read_recording(self.path))})
+                return _write_files(err, {self.trace: lambda: to_trace_json(
+                    read_recording(self.path))})
             return True
         finally:
             if self.temporary:
@@ -601,7 +596,7 @@ def replay_summary(rec, *, json_path: str | None = None) -> int:
         session.poll()
         results.append(session.result())
     payload = results[0] if len(results) == 1 else results
-    written = _write_outputs(err, json_path, None, payload) if results else True
+    written = _write_files(err, {json_path: lambda: to_json_text(payload)}) if results else True
     if rec.truncated:
         err.print(f"conc-tui: note: {rec.truncated}", markup=False)
     for result in results:
@@ -616,14 +611,10 @@ def export(rec, *, trace_path: str | None = None, csv_path: str | None = None) -
     from .monitor.trace import tasks_csv, to_trace_json
 
     err = _console(_streams()[1])
-    files = {}
-    if trace_path:
-        files[trace_path] = to_trace_json(rec)
-    if csv_path:
-        files[csv_path] = tasks_csv(rec)
     if rec.truncated:
         err.print(f"conc-tui: note: {rec.truncated}", markup=False)
-    return 0 if _write_outputs(err, None, None, None, extra=files) else EXIT_FAILED
+    files = {trace_path: lambda: to_trace_json(rec), csv_path: lambda: tasks_csv(rec)}
+    return 0 if _write_files(err, files) else EXIT_FAILED
 
 
 def pythons(interpreters, *, json_path: str | None = None) -> int:
@@ -633,14 +624,10 @@ def pythons(interpreters, *, json_path: str | None = None) -> int:
     stdout, stderr = _streams()
     out, err = _console(stdout), _console(stderr)
     rows = pythons_rows(interpreters)
-    if json_path:
-        import json
+    import json
 
-        try:
-            write_atomic(json_path, json.dumps({"pythons": rows}, indent=2) + "\n")
-        except OSError as exc:
-            err.print(f"conc-tui: cannot write {json_path}: {exc.strerror or exc}", markup=False)
-            return EXIT_FAILED
+    if not _write_files(err, {json_path: lambda: json.dumps({"pythons": rows}, indent=2) + "\n"}):
+        return EXIT_FAILED
     if not rows:
         out.print("no Python interpreter found on PATH, in pyenv or in uv", markup=False)
         return 0
