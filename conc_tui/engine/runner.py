@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from . import events, modes, progress, registry, workloads
+from . import custom, events, modes, progress, registry, workloads
 from .supervise import StartFailed
 from .facts import python_info, usable_cpus
 from .protocol import RunFinished, RunStarted
@@ -176,11 +176,21 @@ def main(argv):
     threading.Thread(target=watch_control, args=(run,), name="control", daemon=True).start()
 
     # python_info() asks whether the GIL is on now, after the mode and the workload are
-    # imported: on a free-threaded build an extension module can turn it back on.
+    # imported: on a free-threaded build an extension module can turn it back on. A user's
+    # function is imported here for that reason (forked workers then inherit it too).
+    load_error = None
+    if custom.is_custom(plan.workload):
+        try:
+            custom.load(plan.workload)
+        except custom.SpecError as exc:  # checked before the run; the file changed since
+            load_error = str(exc)
     events.emit(RunStarted(mode=plan.mode, workload=plan.workload, tasks=plan.tasks,
                            n=plan.n, sleep=plan.sleep, workers=plan.workers, pid=os.getpid(),
                            python=python_info(), cpu_count=usable_cpus(), t0=plan.t0,
                            start_method=start_method, nice=nice))
+    if load_error is not None:
+        run.finish("failed", error=load_error)
+        return 1
     try:
         failed = run_mode(ctx)
     except StartFailed as exc:  # already a one-line reason

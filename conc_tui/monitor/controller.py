@@ -209,7 +209,7 @@ class Controller:
             self.watch.set_run_t0(session.started.t0)
         if self.recorder is not None:
             self.recorder.events(self._recording_run, step.events)
-            self.recorder.progress(self._recording_run, session.progress(), force=session.done)
+            self.recorder.progress(self._recording_run, session.progress, force=session.done)
         if session.done:
             step.finished = self._finish(session)
             if self.queue and step.finished.status != "cancelled":

@@ -115,13 +115,16 @@ class Recorder:
         for ev in events:
             self._write({"type": "event", "t": t, "run": run, "event": to_dict(ev)})
 
-    def progress(self, run: int, fractions: list[float] | None, force: bool = False) -> None:
+    def progress(self, run: int, read, force: bool = False) -> None:
         """The slots that moved by PROGRESS_STEP since they were last written, at most every
-        PROGRESS_S (``force``: now, e.g. at the end of a run)."""
-        if fractions is None:
-            return
+        PROGRESS_S (``force``: now, e.g. at the end of a run). ``read()`` gives the fractions
+        (or None); it is called only when a line is due, since reading them costs a pass
+        over every task."""
         t = self.now()
         if not force and t - self._last_progress_t < PROGRESS_S:
+            return
+        fractions = read()
+        if fractions is None:
             return
         last = self._last_progress
         if len(last) != len(fractions):
