@@ -9,7 +9,7 @@ import os
 import threading
 import time
 
-from .protocol import to_line
+from .protocol import TaskDone, TaskFailed, TaskStarted, to_line
 
 EVENT_FD = 1
 #: Lines are kept under PIPE_BUF (4096 on Linux), so that each write is atomic.
@@ -46,3 +46,21 @@ def emit(event):
 def ident():
     """(pid, native thread id) of the caller."""
     return os.getpid(), threading.get_native_id()
+
+
+# -- a task's own events, from the thread (or process) that runs it -------------------------
+
+def task_started(myid):
+    pid, tid = ident()
+    emit(TaskStarted(id=myid, pid=pid, tid=tid, t=round(now(), 6)))
+
+
+def task_done(myid, cpu_s):
+    pid, tid = ident()
+    emit(TaskDone(id=myid, pid=pid, tid=tid, t=round(now(), 6), cpu_s=round(cpu_s, 6)))
+
+
+def task_failed(myid, cpu_s, error, traceback_text):
+    pid, tid = ident()
+    emit(TaskFailed(id=myid, pid=pid, tid=tid, t=round(now(), 6), cpu_s=round(cpu_s, 6),
+                    error=error, traceback=traceback_text))

@@ -15,7 +15,6 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 from . import events, progress, registry, supervise, workloads
-from .protocol import TaskDone, TaskFailed, TaskStarted
 
 
 class Plan(object):
@@ -107,20 +106,16 @@ class TaskContext(object):
 
 
 def _started(myid):
-    pid, tid = events.ident()
-    events.emit(TaskStarted(id=myid, pid=pid, tid=tid, t=round(events.now(), 6)))
+    events.task_started(myid)
 
 
 def _ended(myid, c0, exc=None):
-    pid, tid = events.ident()
-    t, cpu = round(events.now(), 6), round(time.thread_time() - c0, 6)
+    cpu = time.thread_time() - c0
     if exc is None:
-        events.emit(TaskDone(id=myid, pid=pid, tid=tid, t=t, cpu_s=cpu))
+        events.task_done(myid, cpu)
     else:
-        events.emit(TaskFailed(
-            id=myid, pid=pid, tid=tid, t=t, cpu_s=cpu,
-            error="%s: %s" % (type(exc).__name__, exc),
-            traceback="".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
+        events.task_failed(myid, cpu, "%s: %s" % (type(exc).__name__, exc), "".join(
+            traceback.format_exception(type(exc), exc, exc.__traceback__)))
 
 
 # -- worker processes ---------------------------------------------------------------------

@@ -489,24 +489,12 @@ def run_workload(task_ids, workers, workload, n, sleep, progress_path, tasks, fa
 def event_callbacks():
     """``on_started``, ``on_done`` and ``on_failed`` that write task events (events.py)."""
     from . import events
-    from .protocol import TaskDone, TaskFailed, TaskStarted
-
-    def on_started(myid):
-        pid, tid = events.ident()
-        events.emit(TaskStarted(id=myid, pid=pid, tid=tid, t=round(events.now(), 6)))
-
-    def on_done(myid, cpu_s):
-        pid, tid = events.ident()
-        events.emit(TaskDone(id=myid, pid=pid, tid=tid, t=round(events.now(), 6),
-                             cpu_s=round(cpu_s, 6)))
 
     def on_failed(myid, cpu_s, error):
-        pid, tid = events.ident()
-        events.emit(TaskFailed(id=myid, pid=pid, tid=tid, t=round(events.now(), 6),
-                               cpu_s=round(cpu_s, 6), error=str(error),
-                               traceback=error.traceback))
+        events.task_failed(myid, cpu_s, str(error), error.traceback)
 
-    return {"on_started": on_started, "on_done": on_done, "on_failed": on_failed}
+    return {"on_started": events.task_started, "on_done": events.task_done,
+            "on_failed": on_failed}
 
 
 def run(ctx):
