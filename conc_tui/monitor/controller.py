@@ -4,7 +4,8 @@ It owns what a person's session with conc-tui accumulates: every run's result, t
 a compare (sequential first), the current run, and the sampler's attachment to the running
 process tree together with the baseline that "parallelism over the run" is measured from,
 and the thread-time probe's (``threadwatch``): it starts with a run on a process tree of
-this machine and stops when the run ends, and its figures go into the run's result.
+this machine and stops when the run ends (a replayed run brings the watch of what it
+recorded instead), and its figures go into the run's result and the recording.
 ``conc-tui compare`` and the app's ``c`` drive this same code; the app calls ``poll`` once a
 frame, the headless CLI in a loop.
 """
@@ -210,6 +211,9 @@ class Controller:
         if self.recorder is not None:
             self.recorder.events(self._recording_run, step.events)
             self.recorder.progress(self._recording_run, session.progress, force=session.done)
+            if self.watch is not None and session.started is not None:  # its offset is known
+                self.recorder.thread_time(self._recording_run, self.watch.snapshot,
+                                          self.watch.offset_s)
         if session.done:
             step.finished = self._finish(session)
             if self.queue and step.finished.status != "cancelled":
@@ -297,6 +301,10 @@ class Controller:
         if self.watch is not None:
             self.watch.stop()
         self.watch = None
+        recorded = getattr(session.source, "thread_watch", None)
+        if recorded is not None:  # a replayed run brings the thread time it recorded
+            self.watch = recorded()
+            return
         pid = session.runner_pid
         if (self.watch_factory is None or pid is None
                 or not session.source.capabilities.process_tree):
@@ -309,6 +317,8 @@ class Controller:
         if watch is None or self.shown is not session:
             return
         snap = watch.stop()
+        if self.recorder is not None:
+            self.recorder.thread_time(self._recording_run, snap, watch.offset_s, final=True)
         runner = session.started.pid if session.started is not None else session.runner_pid
         result.thread_time = breakdown(snap, session.state, runner)
         split = snap.lock_split

@@ -11,6 +11,9 @@ recording began, on the monotonic clock):
     {"type": "progress", "t", "run": 0, "slots": {"17": 0.5, ...}}   only the slots that moved
     {"type": "sample", "t", "per_core": [...], "parallelism_now", "tree_cpu_s", "processes",
      "threads", "runner_share"}
+    {"type": "threads", "t", "run": 0, "w", "iv", "off", "tot", "last", "now", "seen", "live",
+     "procs", "cpu", "th": [[pid, tid, alive, state, covered_s, updated_s, 4 totals, 4 last],
+     ...], "pr": [[pid, alive, seen, live, 4 totals, 4 last], ...]}   thread time (version 2)
     {"type": "result", "t", "run": 0, "result": {the JSON result of the run}}
 
 It is written into the file itself (a file already there is replaced), one line at a time,
@@ -19,6 +22,17 @@ process can follow it while it grows and
 a run killed midway leaves a recording that is valid up to its last complete line. That is
 the one deliberate exception to "no half-written file". Progress is throttled (``PROGRESS_S``)
 and quantised (``PROGRESS_STEP``), so the article's 80-thread run stays well under 2 MB.
+
+A ``threads`` line is one of the thread-time probe's snapshots (``threadtime.Snapshot``), as
+the screen used it: ``w`` the probe's time, ``iv`` its last interval, ``off`` what turns the
+probe's time into the run's; ``tot``/``last`` the whole tree's seconds over the run and the
+last interval, and per thread (``th``) and process (``pr``) the same, four seconds each
+(running, core_wait, lock_wait, io_wait; without a lock/other split, ``"split": false``, the
+last one is all the off-CPU time). A line carries only the threads and processes whose
+figures changed since the run's previous line, and lines come at most every ``THREADS_S``
+(the probe's own interval), so an 80-thread run adds ~10 KB a second. ``"end": true`` marks
+the run's last reading; ``"na"`` (with no figures) says why nothing was measured. A
+recording of version 1 has no such lines: its replay has no thread time, as before.
 """
 from __future__ import annotations
 
@@ -35,11 +49,16 @@ from typing import IO, Iterator
 from .. import __version__
 from ..engine.facts import python_info, usable_cpus
 from ..engine.protocol import Event, RunFinished, from_dict, to_dict
+from .threadtime import OFF_CPU, STATES, ProcessTimes, Snapshot, ThreadTimes, Times
 
 FORMAT = "conc-tui-recording"
-VERSION = 1
+VERSION = 2  # 2: thread-time lines
+READS = (1, 2)  # version 1 is version 2 without thread time
 PROGRESS_S = 0.1  # at most ten progress lines a second
 PROGRESS_STEP = 1 / 64  # a slot is written again once it moved this much (or ended)
+#: Thread-time lines at most this often (probe seconds): the probe publishes every 0.5 s;
+#: the slack lets each of its snapshots through despite jitter, and no more.
+THREADS_S = 0.45
 
 
 class RecordingError(ValueError):
@@ -84,6 +103,7 @@ class Recorder:
         self._runs = 0
         self._last_progress: list[float] = []
         self._last_progress_t = -1.0
+        self._threads = ThreadTimeEncoder()
         self.lines = 0
         self._write({"type": "header", "format": FORMAT, "version": VERSION,
                      "conc_tui": __version__, "machine": machine or machine_info(),
@@ -107,6 +127,7 @@ class Recorder:
         self._runs += 1
         self._last_progress = [0.0] * int(config.get("tasks", 0))
         self._last_progress_t = -1.0
+        self._threads = ThreadTimeEncoder()  # a run's first line has all its threads
         self._write({"type": "run", "t": self.now(), "run": run, "config": config})
         return run
 
@@ -146,6 +167,14 @@ class Recorder:
                      "threads": len(sample.threads),
                      "runner_share": round(sample.runner_share, 4)})
 
+    def thread_time(self, run: int, snap: Snapshot, offset_s: float,
+                    final: bool = False) -> None:
+        """The thread-time probe's snapshot, when it is new and ``THREADS_S`` has passed
+        since the last line (``final``: the run's last reading, always)."""
+        line = self._threads.line(snap, offset_s, final)
+        if line is not None:
+            self._write({"type": "threads", "t": self.now(), "run": run, **line})
+
     def result(self, run: int, result_json: dict) -> None:
         self._write({"type": "result", "t": self.now(), "run": run, "result": result_json})
 
@@ -165,7 +194,11 @@ class RecordedRun:
     t0: float  # when the run began, in the recording's time
     events: list[tuple[float, Event]] = field(default_factory=list)  # (t since run start, ev)
     progress: list[tuple[float, dict[int, float]]] = field(default_factory=list)
+    #: The thread-time readings (version 2), in order: ``ThreadLine``s.
+    threads: list["ThreadLine"] = field(default_factory=list)
     result: dict | None = None
+    _decoder: "ThreadTimeDecoder" = field(default_factory=lambda: ThreadTimeDecoder(),
+                                          repr=False, compare=False)
 
     @property
     def wall_s(self) -> float | None:
@@ -252,9 +285,10 @@ class RecordingReader:
         if self.header is None:
             if not isinstance(obj, dict) or obj.get("format") != FORMAT:
                 raise RecordingError(f"{self.path} is not a conc-tui recording")
-            if obj.get("version") != VERSION:
+            if obj.get("version") not in READS:
                 raise RecordingError(f"{self.path} is a recording of version "
-                                     f"{obj.get('version')}; this conc-tui reads version {VERSION}")
+                                     f"{obj.get('version')}; this conc-tui reads versions "
+                                     f"{', '.join(map(str, READS))}")
             self.header = obj
             return True
         _take(self.path, number, obj, self.runs, self.samples)
@@ -307,12 +341,166 @@ def _take(path: str, number: int, obj, runs: dict, samples: list) -> None:
         elif kind == "progress":
             run.progress.append((round(float(t) - run.t0, 6),
                                  {int(i): float(f) for i, f in obj["slots"].items()}))
+        elif kind == "threads":
+            run.threads.append(ThreadLine(round(float(t) - run.t0, 6), float(obj["off"]),
+                                          run._decoder.feed(obj), bool(obj.get("end"))))
         elif kind == "result":
             run.result = obj["result"]
         # other types: written by a newer conc-tui, not needed to replay
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
         raise RecordingError(f"{path}: line {number} is corrupt ({kind} line)") from None
 
 
+# -- thread time: a probe's snapshot as a line, and back -------------------------------------
+
+_STATE_NAMES = STATES + (OFF_CPU,)
+_STATE_CODES = {s: i for i, s in enumerate(_STATE_NAMES)}  # "" (no time yet): -1
+
+
+def _n(x: float, digits: int = 4) -> float | int:
+    """``x`` rounded, written without ".0" when whole (many figures are 0)."""
+    r = round(x, digits)
+    return r if r % 1 else int(r)
+
+
+def _four(t: Times, split: bool) -> list:
+    """running, core_wait, lock_wait, io_wait; without a split the last is all off-CPU time."""
+    if split:
+        return [_n(t.running_s), _n(t.core_wait_s), _n(t.lock_wait_s), _n(t.io_wait_s)]
+    return [_n(t.running_s), _n(t.core_wait_s), 0, _n(t.off_cpu_s)]
+
+
+def _times(v, split: bool) -> Times:
+    r, c, lock, other = (float(x) for x in v)
+    if split:
+        return Times(r, c, lock, other, lock + other)
+    return Times(r, c, 0.0, 0.0, other)
+
+
+class ThreadTimeEncoder:
+    """One run's snapshots as ``threads`` lines: each with what changed since the last."""
+
+    def __init__(self) -> None:
+        self._threads: dict[tuple[int, int], tuple[ThreadTimes, list]] = {}
+        self._procs: dict[int, tuple[ProcessTimes, list]] = {}
+        self._snap: Snapshot | None = None
+        self._w: float | None = None
+        self._na: str | None = None
+        self._notes: tuple[str, ...] = ()
+
+    def line(self, snap: Snapshot, offset_s: float, final: bool = False) -> dict | None:
+        """The line for ``snap`` (without type, t, run), or None when it is not due."""
+        if snap is self._snap:
+            return None
+        if not snap.available:
+            if snap.reason == self._na:
+                return None
+            self._snap, self._na = snap, snap.reason
+            return {"off": round(offset_s, 6), "na": snap.reason or "not measured",
+                    "notes": list(snap.notes)}
+        if not final and self._w is not None and snap.wall_s - self._w < THREADS_S:
+            return None
+        self._snap, self._w = snap, snap.wall_s
+        split = snap.lock_split
+        out: dict = {"off": round(offset_s, 6), "w": _n(snap.wall_s), "iv": _n(snap.interval_s),
+                     "tot": _four(snap.total, split), "last": _four(snap.last, split),
+                     "now": [snap.states_now.get(s, 0) for s in _STATE_NAMES],
+                     "seen": snap.threads_seen, "live": snap.threads_live,
+                     "procs": snap.processes_live, "cpu": _n(snap.probe_cpu_s)}
+        if not split:
+            out["split"] = False
+        if snap.sampled or snap.last_sampled_fraction < 1.0:
+            out["sampled"] = [int(snap.sampled), _n(snap.sampled_fraction),
+                              _n(snap.last_sampled_fraction)]
+        if snap.notes != self._notes:
+            out["notes"] = list(snap.notes)
+            self._notes = snap.notes
+        rows = []
+        for th in snap.threads:
+            key = (th.pid, th.tid)
+            old = self._threads.get(key)
+            if old is not None and old[0] is th:
+                continue  # not read again since the last line
+            row = [th.pid, th.tid, int(th.alive), _STATE_CODES.get(th.state, -1),
+                   _n(th.covered_s), _n(th.updated_s), *_four(th.total, split),
+                   *_four(th.last, split)]
+            self._threads[key] = (th, row)
+            if old is None or old[1] != row:
+                rows.append(row)
+        out["th"] = rows
+        rows = []
+        for p in snap.processes:
+            old = self._procs.get(p.pid)
+            if old is not None and old[0] is p:
+                continue
+            row = [p.pid, int(p.alive), p.threads_seen, p.threads_live,
+                   *_four(p.total, split), *_four(p.last, split)]
+            self._procs[p.pid] = (p, row)
+            if old is None or old[1] != row:
+                rows.append(row)
+        out["pr"] = rows
+        if final:
+            out["end"] = True
+        return out
+
+
+class ThreadTimeDecoder:
+    """A run's ``threads`` lines, in order, back into snapshots (each line adds to what the
+    lines before it said)."""
+
+    def __init__(self) -> None:
+        self._threads: dict[tuple[int, int], ThreadTimes] = {}
+        self._procs: dict[int, ProcessTimes] = {}
+        self._notes: tuple[str, ...] = ()
+
+    def feed(self, obj: dict) -> Snapshot:
+        from types import MappingProxyType
+
+        if "na" in obj:
+            return Snapshot(available=False, reason=str(obj["na"]),
+                            notes=tuple(map(str, obj.get("notes") or ())))
+        split = bool(obj.get("split", True))
+        for row in obj["th"]:
+            code = int(row[3])
+            th = ThreadTimes(int(row[0]), int(row[1]), bool(row[2]),
+                             _STATE_NAMES[code] if 0 <= code < len(_STATE_NAMES) else "",
+                             _times(row[6:10], split), _times(row[10:14], split),
+                             float(row[4]), float(row[5]))
+            self._threads[(th.pid, th.tid)] = th
+        for row in obj["pr"]:
+            p = ProcessTimes(int(row[0]), bool(row[1]), int(row[2]), int(row[3]),
+                             _times(row[4:8], split), _times(row[8:12], split))
+            self._procs[p.pid] = p
+        if "notes" in obj:
+            self._notes = tuple(map(str, obj["notes"]))
+        now = dict(zip(_STATE_NAMES, (int(x) for x in obj["now"])))
+        if split:
+            now.pop(OFF_CPU, None)
+        ever, frac, last_frac = obj.get("sampled") or (0, 1.0, 1.0)
+        return Snapshot(
+            available=True, notes=self._notes, lock_split=split, wall_s=float(obj["w"]),
+            interval_s=float(obj["iv"]), total=_times(obj["tot"], split),
+            last=_times(obj["last"], split), states_now=MappingProxyType(now),
+            threads_seen=int(obj["seen"]), threads_live=int(obj["live"]),
+            processes_live=int(obj["procs"]), sampled=bool(ever),
+            sampled_fraction=float(frac), last_sampled_fraction=float(last_frac),
+            probe_cpu_s=float(obj["cpu"]), threads=tuple(self._threads.values()),
+            processes=tuple(self._procs.values()),
+            _by_thread=MappingProxyType(dict(self._threads)),
+            _by_pid=MappingProxyType(dict(self._procs)))
+
+
+@dataclass(frozen=True)
+class ThreadLine:
+    """One recorded thread-time reading: when (run time), the probe-to-run offset, the
+    snapshot as it stood, and whether it was the run's last."""
+
+    t: float
+    offset_s: float
+    snapshot: Snapshot
+    end: bool = False
+
+
 __all__ = ["FORMAT", "VERSION", "Recorder", "Recording", "RecordedRun", "RecordingError",
-           "RecordingReader", "read_recording", "machine_info"]
+           "RecordingReader", "ThreadLine", "ThreadTimeDecoder", "ThreadTimeEncoder", "read_recording",
+           "machine_info"]
