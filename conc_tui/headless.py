@@ -580,21 +580,21 @@ class _Recording:
 
 
 def replay_summary(rec, *, json_path: str | None = None) -> int:
-    """``conc-tui replay FILE --summary``: every recorded run's summary, from its events,
-    through the same reducer as a live run."""
+    """``conc-tui replay FILE --summary``: every recorded run's summary, from its events
+    and its thread time, through the same controller and reducer as a live run."""
     from .monitor.replay import RecordedSource, config_of
-    from .monitor.session import Session
 
     stdout, stderr = _streams()
     out, err = _console(stdout), _console(stderr)
-    results = []
     cores = int(rec.machine.get("usable_cores") or 1)
+    sources = iter([RecordedSource(run, cpu_count=cores) for run in rec.runs])
+    ctl = Controller(source_factory=lambda config: next(sources), watch_factory=None)
     for run in rec.runs:
-        session = Session(config_of(run), source=RecordedSource(run, cpu_count=cores))
-        session.start()
-        session.wait()
-        session.poll()
-        results.append(session.result())
+        ctl.run(config_of(run))
+        while ctl.busy:
+            ctl.session.wait()  # a manual clock: straight to the run's end
+            ctl.poll()
+    results = ctl.results
     payload = results[0] if len(results) == 1 else results
     written = _write_files(err, {json_path: lambda: to_json_text(payload)}) if results else True
     if rec.truncated:

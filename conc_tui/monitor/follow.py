@@ -13,7 +13,7 @@ import os
 
 from ..engine.protocol import Event, RunFinished, RunStarted
 from .recording import Recording, RecordingError, RecordingReader, open_for_reading
-from .replay import config_of
+from .replay import RecordedWatch, config_of
 from .sources import Capabilities
 
 
@@ -70,6 +70,13 @@ class FollowedSource:
         self._ended = False
         self._elapsed = 0.0
         self._stopped: RunFinished | None = None
+        self._watch: RecordedWatch | None = None
+
+    def thread_watch(self) -> RecordedWatch:
+        """The run's thread time as it is read (see ``replay.RecordedSource``)."""
+        if self._watch is None:
+            self._watch = RecordedWatch(self._run.threads)
+        return self._watch
 
     @property
     def _run(self):
@@ -93,6 +100,8 @@ class FollowedSource:
             events.append(ev)
         if run.progress:
             self._elapsed = max(self._elapsed, run.progress[-1][0])
+        if self._watch is not None:
+            self._watch.advance(self._elapsed)
         if self._stopped is not None:
             events.append(self._stopped)
         if any(isinstance(ev, RunFinished) for ev in events):

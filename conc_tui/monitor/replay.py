@@ -3,7 +3,9 @@
 ``RecordedSource`` plays a recorded run's events on a ``ReplayClock`` (pause, seek, speed),
 with the progress the recording kept; the session, the controller, the app and the headless
 summary drive it like any other source, so a replay is drawn by the same code as the live
-run was.
+run was. ``RecordedWatch`` is the recorded thread time as a ``ThreadWatch``: the recorded
+snapshots go through the same ``ingest`` into the same history, and the breakdown, the
+verdict, the thread view and the timeline read them as they read a live probe's.
 """
 from __future__ import annotations
 
@@ -12,9 +14,11 @@ import time
 
 from ..engine.protocol import RunFinished
 from .config import RunConfig
-from .recording import RecordedRun
+from .recording import RecordedRun, ThreadLine
 from .scripted import ScriptedSource
 from .sources import Capabilities
+from .threadtime import Snapshot
+from .threadwatch import ThreadWatch
 
 
 class ReplayClock:
@@ -58,6 +62,41 @@ def config_of(run: RecordedRun) -> RunConfig:
     return RunConfig(**fields)
 
 
+class RecordedWatch(ThreadWatch):
+    """A run's recorded thread-time readings as a ``ThreadWatch`` with no probe: ``advance``
+    ingests the readings recorded up to a run time, ``stop`` all of them (the run's last
+    word). ``lines`` may grow while it is read (a followed recording)."""
+
+    def __init__(self, lines: list[ThreadLine]) -> None:
+        super().__init__(None)
+        self.lines = lines
+        self.snapshot = Snapshot(available=False, reason="no thread time recorded yet")
+        self._next = 0
+        self._offset = 0.0
+
+    @property
+    def offset_s(self) -> float:
+        return self._offset
+
+    def advance(self, run_t: float | None) -> None:
+        """Take every reading recorded up to ``run_t`` (None: all of them)."""
+        lines = self.lines
+        while self._next < len(lines) and (run_t is None or lines[self._next].t <= run_t):
+            line = lines[self._next]
+            self._next += 1
+            self._offset = line.offset_s
+            self.ingest(line.snapshot)
+
+    def start(self) -> "RecordedWatch":
+        return self
+
+    def stop(self) -> Snapshot:
+        if not self.final:
+            self.advance(None)
+        self.final = True
+        return self.snapshot
+
+
 class RecordedSource(ScriptedSource):
     """A recorded run as a run source: its events at their recorded times, its recorded
     progress, its recorded machine's core count. ``clock`` None: a manual clock, as in
@@ -80,6 +119,20 @@ class RecordedSource(ScriptedSource):
         self._frames = [slots for _, slots in run.progress]
         self._shown = [0.0] * self.config.tasks  # the slots as of frame ``_cursor``
         self._cursor = 0
+        self._watch: RecordedWatch | None = None
+
+    def thread_watch(self) -> RecordedWatch | None:
+        """The run's recorded thread time (None: none was recorded, as in version 1); the
+        controller takes it instead of starting a probe, and ``poll`` moves it along."""
+        if self._watch is None and self.run.threads:
+            self._watch = RecordedWatch(self.run.threads)
+        return self._watch
+
+    def poll(self, timeout: float = 0.0):
+        events = super().poll(timeout)
+        if self._watch is not None and self._started:
+            self._watch.advance(self.elapsed())
+        return events
 
     def progress(self) -> list[float] | None:
         """The recorded slots as they stood at the replayed time (time only moves forward,
