@@ -5,8 +5,11 @@ thread or process that ran tasks) has its own named track, and a task is an ``X`
 its worker's track, with the article's "17 is done" as an instant at its end. A worker that
 ran overlapping tasks (asyncio: every coroutine on the main thread) gets one track per
 overlap level, so that no two spans on a track partly overlap. Per-core load and the run's
-busy cores are counter tracks. Track ids are small integers: Perfetto drops 64-bit ones.
-Times are microseconds since the recording began.
+busy cores are counter tracks, and where the thread time was recorded so is each run's
+"threads by state": how many of its threads were running, waiting for a core, waiting on
+the GIL (a lock) and sleeping or in I/O, on average over each of the probe's intervals.
+Track ids are small integers: Perfetto drops 64-bit ones. Times are microseconds since the
+recording began.
 """
 from __future__ import annotations
 
@@ -14,8 +17,9 @@ import csv
 import io
 import json
 
-from .recording import Recording
+from .recording import RecordedRun, Recording
 from .runstate import RunState
+from .threadwatch import STATE_ORDER, _vals, state_word
 
 MACHINE_PID = 1  # the counters of the whole machine
 
@@ -100,10 +104,45 @@ def trace_events(rec: Recording) -> list[dict]:
                     label = f"{task_id} is done" if task.state == "done" else f"{task_id} failed"
                     out.append({"ph": "i", "s": "t", "name": label, "pid": pid,
                                 "tid": track, "ts": _us(run.t0 + end)})
+        out.extend(_thread_counters(run, pid, end_of_run,
+                                    started.python.get("gil_enabled") if started else None))
         if started is not None:
             out.append({"ph": "M", "name": "process_labels", "pid": pid, "tid": 0,
                         "args": {"labels": f"{started.python.get('implementation', '')} "
                                            f"{started.python.get('version', '')}"}})
+    return out
+
+
+THREAD_COUNTER = "threads by state"
+
+
+def _thread_counters(run: RecordedRun, pid: int, end_of_run: float,
+                     gil: bool | None) -> list[dict]:
+    """The run's "threads by state" counter: at the start of each recorded interval of the
+    probe, the threads in each state over it (seconds in the state / the interval's length:
+    an average, so 79 GIL waiters read 79 however often they woke); 0 from the run's end."""
+    out: list[dict] = []
+    last_ts = -1
+    words: list[str] = []
+    for line in run.threads:
+        snap = line.snapshot
+        if not snap.available or snap.interval_s <= 0 or line.end:
+            continue  # the last reading's live figures repeat the last whole interval's
+        split = snap.lock_split
+        words = [state_word("off_cpu" if s == "io_wait" and not split else s, gil)
+                 for s in STATE_ORDER]
+        ts = max(0, _us(run.t0 + snap.wall_s - snap.interval_s + line.offset_s))
+        if ts <= last_ts:
+            continue
+        last_ts = ts
+        vals = _vals(snap.last, split)
+        out.append({"ph": "C", "name": THREAD_COUNTER, "pid": pid, "tid": 0, "ts": ts,
+                    "args": {w: round(v / snap.interval_s, 2) for w, v, s in
+                             zip(words, vals, STATE_ORDER) if split or s != "lock_wait"}})
+    end = _us(run.t0 + end_of_run)
+    if out and end > last_ts:
+        out.append({"ph": "C", "name": THREAD_COUNTER, "pid": pid, "tid": 0, "ts": end,
+                    "args": dict.fromkeys(out[-1]["args"], 0)})
     return out
 
 
