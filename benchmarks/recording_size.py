@@ -3,6 +3,7 @@
 Runs ``conc-tui run --record`` for real (the sizes depend on how long the runs take, since
 progress is written at most ten times a second), then reads each recording back and replays
 its summary. Budgets: the article's run (~25 s) in at most 2 MB, 10,000 tasks in at most 20 MB.
+"threads" is the part of the plain recording that is thread time (its ``threads`` lines).
 
     .venv/bin/python benchmarks/recording_size.py [--quick]
 """
@@ -31,7 +32,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="n=200 instead of 500 for the article")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        print(f"{'run':52} {'wall s':>7} {'lines':>7} {'size':>9} {'.gz size':>9}")
+        print(f"{'run':52} {'wall s':>7} {'lines':>7} {'size':>9} {'threads':>9} "
+              f"{'.gz size':>9}")
         for k, (name, argv) in enumerate(RUNS.items()):
             if args.quick:
                 argv = [("200" if a == "500" else a) for a in argv]
@@ -45,12 +47,16 @@ def main() -> None:
                 if suffix == "jsonl":
                     plain, lines = size, sum(1 for _ in open(path))
                     plain_wall = wall
+                    # of which thread time (version 2): its "threads" lines
+                    with open(path, "rb") as fh:
+                        threads = sum(len(ln) for ln in fh if ln.startswith(b'{"type":"threads"'))
                 else:
                     gz = size
                 replay = subprocess.run([CONC_TUI, "replay", path, "--summary"],
                                         capture_output=True, text=True)
                 assert replay.returncode == 0, replay.stderr
-            print(f"{name:52} {plain_wall:7.1f} {lines:7d} {plain / 1e6:8.2f}M {gz / 1e6:8.2f}M")
+            print(f"{name:52} {plain_wall:7.1f} {lines:7d} {plain / 1e6:8.2f}M "
+                  f"{threads / 1e6:8.2f}M {gz / 1e6:8.2f}M")
 
 
 if __name__ == "__main__":

@@ -30,9 +30,10 @@ last interval, and per thread (``th``) and process (``pr``) the same, four secon
 (running, core_wait, lock_wait, io_wait; without a lock/other split, ``"split": false``, the
 last one is all the off-CPU time). A line carries only the threads and processes whose
 figures changed since the run's previous line, and lines come at most every ``THREADS_S``
-(the probe's own interval), so an 80-thread run adds ~10 KB a second. ``"end": true`` marks
-the run's last reading; ``"na"`` (with no figures) says why nothing was measured. A
-recording of version 1 has no such lines: its replay has no thread time, as before.
+(the probe's own interval): the article's 80-thread run adds ~6 KB a second (measured).
+``"end": true`` marks the run's last reading; ``"na"`` (with no figures) says why nothing
+was measured. A recording of version 1 has no such lines: its replay has no thread time,
+as before.
 """
 from __future__ import annotations
 
