@@ -176,6 +176,10 @@ async def test_following_a_recording_while_another_process_writes_it(tmp_path):
                 await pilot.pause(0.1)
             assert app.results and app.results[0].status == "ok"
             assert [app.grid.state_of(i) for i in range(5)] == ["done"] * 5
+            # the thread time recorded so far came along: five threads, asleep
+            tt = app.results[0].thread_time
+            assert tt is not None and tt.available and tt.worker_count == 5
+            assert app.results[0].verdict.kind == "io-wait"
             await pilot.press("r")
             assert "followed" in app.status.shown and not app.running
         follower.close()
