@@ -454,6 +454,13 @@ def _needs_terminal(args, what: str, instead: str) -> bool:
     return True
 
 
+def _bad_file(command: str, exc: Exception) -> int:
+    """A file that is not a readable recording: bad input, said in one line (no usage: the
+    command was right, the file was not)."""
+    print(f"conc-tui {command}: error: {exc}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _replay(args, parser) -> int:
     """``replay`` and ``export``: a recording that cannot be read is bad input (exit 2)."""
     from .monitor.recording import RecordingError, read_recording
@@ -467,11 +474,11 @@ def _replay(args, parser) -> int:
         try:
             return run_follow(args.file)
         except RecordingError as exc:
-            _SUBPARSERS["replay"].error(str(exc))
+            return _bad_file("replay", exc)
     try:
         rec = read_recording(args.file)
     except RecordingError as exc:
-        _SUBPARSERS[args.command].error(str(exc))
+        return _bad_file(args.command, exc)
     from . import headless
 
     if args.command == "export":
