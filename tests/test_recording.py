@@ -307,6 +307,12 @@ def test_a_recording_cut_in_half_replays_with_a_note(tmp_path):
     out = run_cli("replay", str(cut), "--summary")
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert "note:" in out.stderr and "cancelled" in out.stdout
+    # cut at a line's end: whole lines, but the run never ends, and that is said too
+    lines = data.splitlines(keepends=True)
+    cut.write_bytes(b"".join(lines[: len(lines) // 2]))
+    assert "ends before run 0" in read_recording(str(cut)).truncated
+    out = run_cli("replay", str(cut), "--summary")
+    assert out.returncode == 1 and "note: the recording ends before run 0" in out.stderr
 
 
 @pytest.mark.parametrize("content, words", [
@@ -320,6 +326,7 @@ def test_bad_files_exit_2_with_one_line(tmp_path, content, words):
     path.write_bytes(content)
     out = run_cli("replay", str(path), "--summary")
     assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr
+    assert len(out.stderr.splitlines()) == 1, out.stderr  # the one line, no usage
 
 
 def test_a_corrupt_line_is_named_by_its_number(tmp_path):

@@ -318,7 +318,14 @@ def read_recording(path: str) -> Recording:
             break
         if not reader.feed(number, text, whole):
             break
-    return reader.recording()
+    rec = reader.recording()
+    if rec.truncated is None:
+        # Cut at a line's end (or its recorder killed): whole lines, but a run that never
+        # ended. Said as for a torn line, so that a replay says why the run stops there.
+        cut = next((run.number for run in rec.runs if run.wall_s is None), None)
+        if cut is not None:
+            rec.truncated = f"the recording ends before run {cut} did"
+    return rec
 
 
 def _take(path: str, number: int, obj, runs: dict, samples: list) -> None:
