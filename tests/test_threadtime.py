@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from conc_tui.monitor import threadtime
 from conc_tui.monitor.threadtime import (
     OFF_CPU, Snapshot, ThreadTimeProbe, Times, futex_syscalls,
 )
@@ -496,3 +497,49 @@ for t in threads:
     assert probe.open_files == 0 and fd_count() <= before
     snap = probe.stop()  # still has the run's figures
     assert snap.available and snap.total.total_s > 0
+
+
+def test_threads_are_listed_again_only_when_their_count_moves(tmp_path, monkeypatch):
+    # Listing a task directory costs 25-200 us at 80 threads, ten times a second; its
+    # link count (2 + threads, on procfs as in this fake tree) costs under 1 us.
+    proc = fake_proc(tmp_path, [ROOT, ROOT + 1])
+    if os.stat(proc / str(ROOT) / "task").st_nlink != 4:
+        pytest.skip("this filesystem does not count a directory's links")
+    listed = []
+    real = os.listdir
+    monkeypatch.setattr(threadtime.os, "listdir",
+                        lambda p: listed.append(p) or real(p))
+    clock = FakeClock()
+    probe = ThreadTimeProbe(ROOT, hz=20, interval=0.5, proc=str(proc), machine="x86_64",
+                            clock=clock)
+    probe.start(background=False)
+    listed.clear()
+    for _ in range(5):  # within one interval: no tree search, and nothing changed
+        clock.advance(0.05)
+        probe.tick()
+    assert not [p for p in listed if p.endswith("/task")], listed
+    d = proc / str(ROOT) / "task" / str(ROOT + 2)  # a thread begins
+    d.mkdir()
+    (d / "schedstat").write_text("0 0 0\n")
+    (d / "syscall").write_text("202 0x1\n")
+    clock.advance(0.05)
+    probe.tick()
+    assert [p for p in listed if p.endswith("/task")]
+    assert probe.open_files == 6  # found at once, read from this tick on
+    probe.stop()
+
+
+def test_the_window_shrinks_while_the_probe_costs_too_much(tmp_path):
+    proc = fake_proc(tmp_path, [ROOT])
+    probe = ThreadTimeProbe(ROOT, max_threads=128, proc=str(proc), machine="x86_64")
+    probe._adaptive = True  # as on its own thread, where it measures its own CPU
+    caps = []
+    for _ in range(12):  # 5% of a core, each 0.5 s interval
+        probe._cpu_s += 0.025
+        probe._adapt(0.5)
+        caps.append(probe._cap)
+    assert caps == sorted(caps, reverse=True) and caps[-1] == threadtime.MIN_WINDOW
+    for _ in range(30):  # then next to nothing: back to the whole window
+        probe._cpu_s += 0.0005
+        probe._adapt(0.5)
+    assert probe._cap == 128

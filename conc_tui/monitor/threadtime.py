@@ -70,13 +70,17 @@ DEFAULT_HZ = 10.0
 #: often (it is always read at an interval's end and when a thread is seen to exit);
 #: but what a thread did between its last reading and its end is lost, and a threads
 #: run ends threads by the dozen.
-DEFAULT_SCHED_HZ = 10.0
+DEFAULT_SCHED_HZ = 5.0
 #: Seconds per published snapshot (the live figures are this interval's).
 DEFAULT_INTERVAL_S = 0.5
 #: Live threads read every tick; above it a rotating window of this many. A thread costs
 #: ~5 us a tick with cold caches (measured on 2 cores), so at 10 Hz 128 threads, with
 #: the window's files reopened every interval, stay near 1% of a core.
 DEFAULT_MAX_THREADS = 128
+#: The probe's own CPU it aims at, share of one core: above 1.5 times this, the window
+#: shrinks (to ``MIN_WINDOW`` threads at least); see ``ThreadTimeProbe._adapt``.
+COST_TARGET = 0.01
+MIN_WINDOW = 16
 
 # futex(2) by machine (uname -m). The GIL and Python's locks sleep in futex. 32-bit ABIs
 # built with 64-bit time use futex_time64 (422); futex_waitv (449) has one number everywhere.
@@ -257,7 +261,8 @@ class _Track:
 
 class _Proc:
     __slots__ = ("pid", "alive", "tracks", "gone", "seen", "m", "cover", "life", "iv",
-                 "iv_n", "iv_cover", "iv_life", "pub")
+                 "iv_n", "iv_cover", "iv_life", "pub", "fd_stat", "listed", "touched",
+                 "pub_iv")
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -273,6 +278,10 @@ class _Proc:
         self.iv_cover = 0.0  # thread-seconds measured this interval
         self.iv_life = 0.0  # thread-seconds lived this interval
         self.pub: ProcessTimes | None = None
+        self.touched = False  # its sums changed since ``pub`` was made
+        self.pub_iv = False  # ``pub`` holds figures of an interval (which the next clears)
+        self.fd_stat = -1  # /proc/PID/task, held open while its threads are relisted
+        self.listed = -1  # threads its task directory held when last listed
 
 
 class ThreadTimeProbe:
@@ -304,7 +313,10 @@ class ThreadTimeProbe:
         self.proc = proc.rstrip("/") or "/"
         self._clock = clock
         self._on_publish = on_publish
-        self._cap = self._fd_budget(int(max_threads))
+        self._max_cap = self._cap = self._fd_budget(int(max_threads))
+        self._adaptive = False  # the window follows the probe's own CPU (its own thread)
+        self._cpu_at_iv = 0.0  # the probe's CPU seconds when the interval began
+        self._cost = 0.0  # its CPU, share of a core, smoothed over intervals
         self._machine = (machine or platform.machine()).lower()
         futex = futex_syscalls(self._machine)
         self._futex = frozenset(str(n).encode() for n in futex) if futex else frozenset()
@@ -334,11 +346,13 @@ class ThreadTimeProbe:
         self._t0 = 0
         self._iv_start = 0
         # An interval ends at the first tick at least this long after it began.
-        self._iv_ns = int((self.interval - 0.5 / self.hz) * 1e9)
+        self._iv_ns = self._base_iv_ns = int((self.interval - 0.5 / self.hz) * 1e9)
         self.sched_hz = min(float(sched_hz), self.hz)
         self._sched_ns = int((1.0 / self.sched_hz - 0.5 / self.hz) * 1e9)
         self._next_sched = 0
         self._next_discovery = 0
+        self._tree_pids: frozenset[int] = frozenset()  # what the last search found
+        self._quiet = 0  # searches in a row that found the same tree
         self._children_ok = True  # /proc/PID/task/TID/children exists
         self._sys_procs = 0  # processes on the system, last counted
         self._tree_threads = 0
@@ -373,6 +387,7 @@ class ThreadTimeProbe:
                 tr.n_lock = tr.n_io = 0
             self._publish(now, 0)
             if background:
+                self._adaptive = True
                 self._thread = threading.Thread(target=self._loop, name="threadtime",
                                                 daemon=True)
                 self._thread.start()
@@ -566,6 +581,7 @@ class ThreadTimeProbe:
             if proc is None:
                 proc = self._procs[pid] = _Proc(pid)
             total += len(tids)
+            proc.listed = len(tids)
             self._sync_threads(proc, tids, first)
         for proc in self._procs.values():
             if proc.alive and proc.pid not in live:
@@ -576,13 +592,22 @@ class ThreadTimeProbe:
         # Relisted every tick: the root (where a threads run starts its threads) and any
         # process with threads to come and go. Thousands of threads take milliseconds
         # to list, so a process with more than the window's worth waits for the search.
-        self._multi = [p for p in self._procs.values() if p.alive
-                       and (len(p.tracks) >= 2 or p.pid == self.root_pid)
-                       and len(p.tracks) <= self._cap]
-        # Listing thousands of threads takes milliseconds: keep it under ~0.5% of a core
-        # by listing less often when it is slow (and every interval when it is cheap).
+        multi = [p for p in self._procs.values() if p.alive
+                 and (len(p.tracks) >= 2 or p.pid == self.root_pid)
+                 and len(p.tracks) <= self._cap]
+        for proc in set(self._multi).difference(multi):
+            self._close_stat(proc)
+        self._multi = multi
+        # Searching the tree takes ~1 ms with 80 threads and tens of ms with a thousand
+        # processes: search less often when it is slow (keeping it under ~0.5% of a
+        # core), and when the tree has stayed the same (every interval, then every 2nd,
+        # then every 4th). A process found late is still counted from its birth, and
+        # threads that end are seen at once by their reads failing.
+        pids = frozenset(live)
+        self._quiet = 0 if pids != self._tree_pids else min(self._quiet + 1, 2)
+        self._tree_pids = pids
         cost = time.thread_time() - c0
-        wait_s = max(self.interval, cost * 200)
+        wait_s = max(self.interval * (1 << self._quiet), cost * 200)
         self._next_discovery = now + int(wait_s * 1e9)
 
     def _list_tids(self, pid: int) -> set[int]:
@@ -623,7 +648,13 @@ class ThreadTimeProbe:
         for proc in self._multi:
             if not proc.alive:
                 continue
+            # Listing 80 threads costs 25-200 us, counting them under 1 us: list only
+            # when the count moved, or a thread was seen to end (another may have begun
+            # in the same tick, leaving the count as it was).
+            if self._thread_count(proc) == proc.listed:
+                continue
             tids = self._list_tids(proc.pid)
+            proc.listed = len(tids)
             if not tids:
                 continue  # the tree search decides whether the process has ended
             for tr in self._sync_threads(proc, tids):
@@ -631,6 +662,27 @@ class ThreadTimeProbe:
                 if not self._sampling and len(self._active) < self._cap \
                         and self._open_track(tr):
                     self._active.append(tr)
+
+    def _thread_count(self, proc: _Proc) -> int | None:
+        """How many threads ``proc`` has: procfs gives a task directory 2 + threads
+        links, and fstat of a directory held open costs under a microsecond. None when
+        it cannot be read (a filesystem whose directories count no links, as in some
+        test trees, then lists every time)."""
+        try:
+            if proc.fd_stat < 0:
+                proc.fd_stat = os.open(f"{self.proc}/{proc.pid}/task",
+                                       os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            return os.fstat(proc.fd_stat).st_nlink - 2
+        except OSError:
+            return None
+
+    def _close_stat(self, proc: _Proc) -> None:
+        if proc.fd_stat >= 0:
+            fd, proc.fd_stat = proc.fd_stat, -1
+            try:
+                os.close(fd)
+            except OSError:
+                pass
 
     def _zombie(self, pid: int) -> bool:
         try:
@@ -718,6 +770,7 @@ class ThreadTimeProbe:
         self._close_track(tr)
         tr.proc.tracks.pop(tr.tid, None)
         tr.proc.gone.add(tr.tid)
+        tr.proc.listed = -1  # another may have begun as it ended: list them again
         if not tr.proc.tracks:
             tr.proc.alive = False  # its last thread: the process has ended
         if tr.pub is not None:
@@ -799,6 +852,7 @@ class ThreadTimeProbe:
 
     def _close_all(self) -> None:
         for proc in list(self._procs.values()) + self._ended_procs:
+            self._close_stat(proc)
             for tr in proc.tracks.values():
                 self._close_track(tr)
         for tr in self._active:
@@ -910,9 +964,10 @@ class ThreadTimeProbe:
         split = self._split
         if not final:
             for proc in self._procs.values():
-                proc.iv = [0.0] * 5
-                proc.iv_n = 0
-                proc.iv_cover = 0.0
+                if proc.iv_n or proc.iv_cover:
+                    proc.iv = [0.0] * 5
+                    proc.iv_n = 0
+                    proc.iv_cover = 0.0
         measured = 0
         counts = dict.fromkeys(STATES, 0)
         if not split:
@@ -963,10 +1018,12 @@ class ThreadTimeProbe:
                 proc.iv_n += 1
                 proc.iv_cover += tr.cur_span / 1e9
                 measured += 1
-                if tr.alive and last.state:
-                    counts[last.state] += 1
+                state = last.state
+                if tr.alive and state:
+                    counts[state] += 1
             else:
                 last = tr.pub.last if tr.pub is not None else ZERO
+                state = last.state
             # The totals: exact on-CPU and run-queue time, and the off-CPU time counted.
             off = counted / 1e9
             lock = off * r if split else 0.0
@@ -980,10 +1037,11 @@ class ThreadTimeProbe:
                 m[i] += add[i]
             tr.covered += span
             proc.cover += span
+            proc.touched = True
             tr.cur_run = tr.cur_wait = tr.cur_off = tr.cur_span = 0
             tr.gap_run = tr.gap_wait = tr.gap_off = tr.gap_span = 0
             tr.n_lock = tr.n_io = 0
-            state = last.state or (tr.pub.state if tr.pub is not None else "")
+            state = state or (tr.pub.state if tr.pub is not None else "")
             tr.pub = ThreadTimes(tr.pid, tr.tid, tr.alive, state, Times(*tot), last,
                                  tr.covered, t_s)
         # Thread-seconds lived, for scaling up what a window measured (an estimate: the
@@ -1003,8 +1061,29 @@ class ThreadTimeProbe:
             return
         if now >= self._next_discovery:
             self._discover(now)
+        self._adapt(dt_s)
         self._rotate()
         self._publish(now, measured, dt_s, counts)
+
+    def _adapt(self, dt_s: float) -> None:
+        """Keep the probe near ``COST_TARGET`` of a core, whatever the tree's size.
+
+        At 80 threads reading all of them costs under 1%; at a thousand processes the
+        reads, the window's reopening and the bookkeeping of every process took over 3%.
+        Above the target the window shrinks (fewer threads read an interval, the rest
+        scaled up as when sampling); below it, it grows back to ``max_threads``."""
+        if not self._adaptive or dt_s <= 0:
+            return
+        used = (self._cpu_s - self._cpu_at_iv) / dt_s
+        self._cpu_at_iv = self._cpu_s
+        self._cost = used if not self._cost else 0.7 * self._cost + 0.3 * used
+        # Each interval also costs a pass over every process and thread seen (their
+        # figures, the history): when sampling, intervals twice as long halve that.
+        self._iv_ns = self._base_iv_ns * (2 if self._sampling else 1)
+        if self._cost > 1.5 * COST_TARGET and self._cap > MIN_WINDOW:
+            self._cap = max(MIN_WINDOW, int(self._cap * 0.7))
+        elif self._cost < 0.7 * COST_TARGET and self._cap < self._max_cap:
+            self._cap = min(self._max_cap, int(self._cap * 1.25) + 1)
 
     def _publish(self, now: int, measured: int, dt_s: float = 0.0,
                  counts: dict[str, int] | None = None,
@@ -1020,20 +1099,36 @@ class ThreadTimeProbe:
             counts = dict.fromkeys(STATES + (() if split else (OFF_CPU,)), 0)
         for proc in self._ended_procs + list(self._procs.values()):
             live = len(proc.tracks) if proc.alive else 0
-            k = proc.life / proc.cover if self._ever_sampled and proc.cover > 0 else 1.0
-            # Scaled by thread-seconds (lived / measured), as the totals are.
-            sampling = self._sampling and proc.iv_cover > 0
-            kl = proc.iv_life / proc.iv_cover if sampling else 1.0
-            proc.pub = ProcessTimes(proc.pid, proc.alive, proc.seen, live,
-                                    Times(*proc.m).scaled(k), Times(*proc.iv).scaled(kl))
-            procs_pub[proc.pid] = proc.pub
-            processes.append(proc.pub)
-            for i in range(5):
-                m_all[i] += proc.m[i]
-                iv_all[i] += proc.iv[i]
+            pub = proc.pub
+            # Made anew only when something of it changed: with a thousand processes,
+            # making every one at every interval cost 2.5% of a core. (Under sampling a
+            # process out of the window keeps its last scaled figures until it is read
+            # again, one rotation later; the tree's totals below are always current.)
+            if (pub is None or proc.touched or proc.pub_iv or pub.alive != proc.alive
+                    or pub.threads_live != live or pub.threads_seen != proc.seen):
+                k = proc.life / proc.cover if self._ever_sampled and proc.cover > 0 else 1.0
+                # Scaled by thread-seconds (lived / measured), as the totals are.
+                sampling = self._sampling and proc.iv_cover > 0
+                kl = proc.iv_life / proc.iv_cover if sampling else 1.0
+                pub = proc.pub = ProcessTimes(proc.pid, proc.alive, proc.seen, live,
+                                              Times(*proc.m).scaled(k),
+                                              Times(*proc.iv).scaled(kl))
+                proc.touched = False
+                proc.pub_iv = proc.iv_n > 0
+            procs_pub[proc.pid] = pub
+            processes.append(pub)
+            m, iv = proc.m, proc.iv
+            m_all[0] += m[0]
+            m_all[1] += m[1]
+            m_all[2] += m[2]
+            m_all[3] += m[3]
+            m_all[4] += m[4]
+            if proc.iv_n:
+                for i in range(5):
+                    iv_all[i] += iv[i]
+                iv_cover += proc.iv_cover
             cover_all += proc.cover
             life_all += proc.life
-            iv_cover += proc.iv_cover
             iv_life += proc.iv_life
             live_all += live
         for tr in self._tracks.values():
