@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -128,12 +129,46 @@ def test_stopping_or_killing_conc_tui_leaves_no_dask_process(how):
             time.sleep(0.2)
         assert len(dask_processes()) >= 3, "the cluster did not come up"
         time.sleep(1.0)
+        tree = psutil.Process(cli.pid).children(recursive=True)
+        # The nannies' queues hold named semaphores, files in /dev/shm (twelve for two
+        # workers), which only multiprocessing's resource tracker unlinks after a kill.
+        sems = semaphores_of(tree)
+        assert sems, "the cluster's semaphores were not found"
         cli.send_signal(getattr(signal, how))
         cli.wait(15)
     finally:
         if cli.poll() is None:
             cli.kill()
     assert gone_within(5), f"Dask processes left after {how}"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and (
+            [f for f in sems if os.path.exists(f)] or alive(tree)):
+        time.sleep(0.2)
+    assert not [f for f in sems if os.path.exists(f)], f"semaphores left after {how}"
+    assert not alive(tree), f"processes left after {how}: {alive(tree)}"
+
+
+def semaphores_of(procs) -> set[str]:
+    found = set()
+    for p in procs:
+        try:
+            with open(f"/proc/{p.pid}/maps") as f:
+                found.update(line.split()[5] for line in f
+                             if "/dev/shm/sem." in line and not line.rstrip().endswith(")"))
+        except OSError:
+            pass
+    return found
+
+
+def alive(procs) -> list[str]:
+    out = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                out.append(" ".join(p.cmdline())[:80])
+        except psutil.Error:
+            pass
+    return out
 
 
 def test_a_killed_worker_has_its_task_run_elsewhere():

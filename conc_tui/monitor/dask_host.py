@@ -25,6 +25,7 @@ import uuid
 from ..engine import events, progress
 from ..engine.facts import python_info
 from ..engine.protocol import RunFinished, RunStarted, from_dict
+from .tracker import start_outside_group
 
 #: How long the events of finished tasks may take to arrive after their futures end.
 SETTLE_S = 3.0
@@ -166,6 +167,8 @@ def main(argv) -> int:
     host = Host(cfg)
     progress.unlink(cfg["progress_path"])  # mapped: the name can go
     threading.Thread(target=_watch_control, args=(host,), daemon=True, name="control").start()
+    if not cfg.get("scheduler"):  # a LocalCluster's semaphores: see tracker.py
+        start_outside_group()
     try:
         host.connect()
     except Exception as exc:  # no scheduler there, or the cluster would not start
