@@ -92,3 +92,53 @@ def test_tree_cpu_counts_worker_processes():
     assert tasks_cpu > 0.05
     # The tasks' CPU was all spent in worker processes; the tree total saw most of it.
     assert samples[-1].tree_cpu_s >= 0.5 * tasks_cpu
+
+
+def test_the_tree_reader_keeps_its_members_files_open_and_lets_go_when_they_end():
+    # With a thousand workers, re-reading each member's stat with pread instead of
+    # opening it every sample is most of a sample's cost: the figures must not change.
+    import os
+    import subprocess
+    import sys
+
+    from conc_tui.monitor.sampler import _TreeReader
+
+    code = ("import os, time\n"
+            "for _ in range(3):\n"
+            "    if os.fork() == 0:\n"
+            "        t = time.process_time() + 0.2\n"
+            "        while time.process_time() < t: pass\n"
+            "        time.sleep(60); os._exit(0)\n"
+            "print('ok', flush=True)\n"
+            "time.sleep(60)\n")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        child.stdout.readline()
+        kept, fresh = _TreeReader(child.pid), _TreeReader(child.pid, max_open=0)
+        kept.read()
+        assert sorted(kept.fds) == sorted([child.pid] + [p.pid for p in
+                                           psutil.Process(child.pid).children()])
+        deadline = time.monotonic() + 20  # until the workers' 0.2 s of CPU each are in
+        while fresh.read()[0] < 0.55 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        a, b = kept.read(), fresh.read()
+        assert a[1] == b[1] == 4  # the root and its three workers
+        assert abs(a[0] - b[0]) < 0.05 and a[0] >= 0.5
+        assert fresh.fds == {}
+        held = list(kept.fds.values())
+        for kid in psutil.Process(child.pid).children():
+            kid.kill()
+        child.kill()
+        child.wait()
+        assert kept.read() is None  # the root is gone
+        assert kept.fds == {}
+        for fd in held:  # every file it held is closed
+            try:
+                os.fstat(fd)
+            except OSError:
+                continue
+            assert not os.readlink(f"/proc/self/fd/{fd}").startswith("/proc/")
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
