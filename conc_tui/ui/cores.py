@@ -586,7 +586,7 @@ class CoresPanel(Widget):
         names = [w.name for w in present]
         if self._title is None:
             self._title = str(self.border_title or "")
-        self.border_title = f"Cluster · {cluster.where} · CPU, memory/limit"
+        self.border_title = f"Cluster · {cluster.where}"
         if names != self._names:  # a new cluster, or a worker came or went
             old = self._worker_series
             self._worker_series = {n: old.get(n) or deque(maxlen=self.window) for n in names}

@@ -165,7 +165,11 @@ class ParallelismPanel(ComponentStyles, Widget):
         out.append_text(self._figure("run", self.run, width))
         out.append("\n")
         verdict = self.verdict
-        if verdict is not None and verdict.detail:
+        if verdict is not None and verdict.where and not verdict.detail:
+            # The figures are on the lines above: where the run went is the news.
+            out.append(f"{verdict.label} across {verdict.where}",
+                       self._style(VERDICT_STYLE[verdict.kind]))
+        elif verdict is not None and verdict.detail:
             # The measured reason is the line to read: on two lines rather than cut short
             # (the cores are on the lines above).
             text = f"{verdict.label}: {verdict.detail}"
@@ -199,8 +203,8 @@ class ParallelismPanel(ComponentStyles, Widget):
                 out.append(text, lab)
             else:
                 out.append(f"{procs} in the run", lab)
-        elif self.where:  # a remote cluster: nothing here to count
-            out.append(f"on {self.where}", lab)
+        elif self.cluster_cores:  # a remote cluster: nothing here to count
+            out.append(f"{self.cluster_cores} threads on the cluster", lab)
         else:
             out.append(f"{self.cores} usable cores", lab)
         out.append("\n")

@@ -97,7 +97,8 @@ def make_picture(ctl, width: int, height: int) -> Picture | None:
         cores = session.cpu_count
         shown = now if now is not None else run
         par = shown.total.running_s / shown.wall_s if shown.wall_s > 0 else 0.0
-        verdict = verdict_for(par, cores, cfg.workload, cfg.mode, gil, breakdown=shown).text
+        verdict = verdict_for(par, cores, cfg.workload, cfg.mode, gil, breakdown=shown,
+                              where=state.cluster.where).text
         if snap.sampled:
             note = f"sampled: {snap.sampled_fraction:.0%} of thread time read, scaled up"
     else:
