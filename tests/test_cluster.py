@@ -170,3 +170,25 @@ async def test_the_cores_panel_shows_a_remote_clusters_workers_then_this_machine
         assert panel.cores == 2 and not panel.cells.cell_layout.named
         assert panel.border_title == "Cores · 2 usable of 2"
         assert cell_lines(panel.cells)[0].lstrip().startswith("cpu0")
+
+
+def test_the_timeline_names_a_clusters_lanes_by_worker():
+    from conc_tui.monitor.timeline import layout, lane_names
+    from conc_tui.engine.protocol import from_dict
+
+    state = RunState(4)
+    state.apply([from_dict(e) for e in remote_script(4)[2:6]])  # four tasks started
+    # a lane a thread: the threads of one worker are numbered after its name
+    assert lane_names(state) == ["w-a 1", "w-b 1", "w-a 2", "w-b 2"]
+    state = RunState(3)
+    starts = [{"kind": "task-started", "id": i, "pid": 10 + i % 2, "tid": 20 + i % 2,
+               "t": 0.1 * i, "where": f"tcp://10.0.0.{i % 2 + 1}:40215 on h{i % 2}"}
+              for i in range(3)]
+    state.apply([from_dict(e) for e in starts])
+    lay = layout(state, None, 1.0, 60, 20)
+    labels = [r.label for r in lay.rows if r.label]
+    assert labels == ["10.0.0.1:40215", "10.0.0.2:40215"]
+    assert lay.width == 60 - (len(labels[0]) - 1)  # the names' room comes from the time axis
+    local = RunState(1)
+    local.apply([from_dict({"kind": "task-started", "id": 0, "pid": 1, "tid": 2, "t": 0.0})])
+    assert lane_names(local) is None and layout(local, None, 1.0, 60, 20).rows[0].label == "0"
