@@ -184,7 +184,10 @@ class TimelineView(Widget):
             for state in row.cells:
                 out.append(GLYPHS[state], STATE_STYLES[state])
             out.append("\n")
-        out.append(" " * (label_w + 1) + axis(lay.end_s, lay.width), "dim")
+        # The padding in a span of its own: an SVG export rendered by rsvg squeezes the
+        # spaces that lead a span, and the axis would slide under the lane names.
+        out.append(" " * (label_w + 1))
+        out.append(axis(lay.end_s, lay.width), "dim")
         return out
 
 
