@@ -322,8 +322,10 @@ def _check_outputs(parser: argparse.ArgumentParser, args) -> None:
     if getattr(args, "scheduler", None):
         try:
             check_scheduler(args.scheduler)
-        except ConfigError as exc:
-            parser.error(f"--scheduler: {exc}")
+        except ConfigError as exc:  # not a usage error: one line, no usage block
+            why = str(exc) if str(exc).startswith("--scheduler") else f"--scheduler: {exc}"
+            print(f"{parser.prog}: error: {why}", file=sys.stderr)
+            sys.exit(2)
     specs = [getattr(args, "workload", None)] + list(getattr(args, "workloads", None) or [])
     for spec in dict.fromkeys(s for s in specs if s and ":" in s):
         try:

@@ -208,14 +208,28 @@ def print_summary(out: Console, result: RunResult) -> None:
     if left:
         line.append(f", {left} not finished")
     out.print(line)
+    verdict = result.verdict
+    if verdict.detail or verdict.where:  # what was measured, and where the run went
+        out.print(f"verdict: {verdict.text}", markup=False)
     if result.thread_time is not None:  # where the threads' time went, measured
-        gil = result.python.get("gil_enabled")
-        if result.verdict.detail:
-            out.print(f"verdict: {result.verdict.text}", markup=False)
-        out.print(result.thread_time.line(gil), markup=False)
+        out.print(result.thread_time.line(result.python.get("gil_enabled")), markup=False)
+    if result.cluster:
+        out.print(cluster_line(result.cluster), markup=False)
     out.print(f"interpreter: {describe_python(result.python)}", markup=False)
     if result.error:
         out.print(Text.assemble(("error: ", "red"), result.error))  # runner text: not markup
+
+
+def cluster_line(cluster: dict, most: int = 8) -> str:
+    """The cluster's workers in one line: each one's mean CPU and most memory over the run."""
+    parts = []
+    for w in cluster.get("workers", [])[:most]:
+        cpu = "?" if w.get("cpu_mean") is None else f"{w['cpu_mean']:.0f}%"
+        parts.append(f"{w['name']} cpu {cpu} mem {w['memory_max'] / 2**20:.0f} MiB"
+                     + ("" if w.get("present", True) else " (gone)"))
+    more = len(cluster.get("workers", [])) - most
+    return "workers (mean over the run): " + "; ".join(parts) + (f"; {more} more" if more > 0
+                                                                  else "")
 
 
 def _event_line(out: Console, ev) -> None:

@@ -18,7 +18,10 @@ Shots:
   results      the same finished compare: the Results table (speedup vs sequential)
   cores-64     the compact grid of 64 cores (fake sampler), a pool of 32 workers mid-run
   replay-64    `conc-tui replay` of a 64-core recording (made with the scripted source)
-  dask-cluster the dask mode on a scheduler and two workers started apart (--scheduler)
+  dask-cluster the dask mode on a scheduler and two workers started apart (--scheduler),
+               mid-run: the cores panel shows the two workers (their CPU and memory)
+  dask-cluster-timeline  the same run a moment later, in the timeline (key l): a lane per
+               worker, filling
   browser      `conc-tui serve` in headless Chromium, the threads run going (PNG only)
   timeline-threads, timeline-processes, timeline-process-pool, timeline-asyncio-cpu
                a finished run's timeline (key l): the thread view and a lane per worker
@@ -371,17 +374,32 @@ async def shot_dask(tracker: Tracker, log: list[str], quick: bool) -> None:
 
         with Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
-        cfg = RunConfig(mode="dask", workload="cpu", tasks=24, n=300 if quick else 450,
+        cfg = RunConfig(mode="dask", workload="cpu", tasks=128, n=300 if quick else 450,
                         workers=2, scheduler=address)
+
+        def timeline_drawn(app) -> bool:
+            if not isinstance(app.screen, TimelineScreen):
+                return False
+            picture = app.screen.query_one(TimelineView).picture
+            return picture is not None and sum(1 for r in picture.lay.rows if r.label) == 2
 
         async def moment(pilot):
             app = pilot.app
+            # a few seconds in, so that the workers' chart has a history to draw
             await wait_for(pilot, "dask mid-run",
-                           lambda: app.session is not None and app.session.counts["done"] >= 8,
-                           120)
+                           lambda: app.session is not None and app.session.counts["done"] >= 8
+                           and app.session.elapsed() >= (4 if quick else 6), 120)
             await replotted(pilot)
+            await pilot.pause(0.15)
+            if not app.cores.labels:
+                raise RuntimeError("dask-cluster: the cores panel does not show the workers")
+            save(app, "dask-cluster", log)
+            await pilot.pause(1.0)  # the lanes a little further on
+            await pilot.press("l")
+            await wait_for(pilot, "timeline drawn", lambda: timeline_drawn(app), 20)
+            await pilot.pause(0.2)
 
-        await shoot("dask-cluster", cfg, moment, tracker, log, lead_in=2.0)
+        await shoot("dask-cluster-timeline", cfg, moment, tracker, log, lead_in=2.0)
     finally:
         for p in cluster:
             p.terminate()
@@ -509,7 +527,7 @@ async def main_async(args) -> int:
         jobs.append(("cores-64", lambda: shot_cores64(tracker, log, args.quick)))
     if wanted("replay-64"):
         jobs.append(("replay-64", lambda: shot_replay64(log, args.quick)))
-    if wanted("dask-cluster"):
+    if wanted("dask-cluster") or wanted("dask-cluster-timeline"):
         jobs.append(("dask-cluster", lambda: shot_dask(tracker, log, args.quick)))
     if wanted("browser"):
         async def browser_job() -> None:
@@ -545,7 +563,8 @@ async def main_async(args) -> int:
 
 def main() -> int:
     names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64",
-             "dask-cluster", "browser", "subinterpreters", *TIMELINES]
+             "dask-cluster", "dask-cluster-timeline", "browser", "subinterpreters",
+             *TIMELINES]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shots", nargs="*", metavar="SHOT",
                     help=f"only these shots ({', '.join(names)}); default: all")

@@ -72,11 +72,13 @@ def test_the_cli_run_writes_worker_names_and_a_dead_address_is_refused(tmp_path)
     assert out.returncode == 0, out.stderr
     d = json.loads((tmp_path / "f.json").read_text())
     assert [t["status"] for t in d["tasks"]] == ["done"] * 4 and all(t["where"] for t in d["tasks"])
+    assert d["verdict"]["text"].split(":")[0].endswith(" across 2 workers × 1 thread")
+    assert [w["name"] for w in d["cluster"]["workers"]] == ["0", "1"]
     t0 = time.monotonic()
     dead = run_cli("run", "--mode", "dask", "--scheduler", f"tcp://127.0.0.1:{free_port()}")
     assert dead.returncode == 2 and "no Dask scheduler answers" in dead.stderr
     assert time.monotonic() - t0 < 15
-    assert len(dead.stderr.strip().splitlines()[-1]) > 0
+    assert len(dead.stderr.strip().splitlines()) == 1  # one line, no usage block
 
 
 def test_a_separately_started_scheduler_and_two_workers(tmp_path):
@@ -108,6 +110,16 @@ def test_a_separately_started_scheduler_and_two_workers(tmp_path):
         d = json.loads((tmp_path / "r.json").read_text())
         assert [t["status"] for t in d["tasks"]] == ["done"] * 4
         assert len({t["where"] for t in d["tasks"]}) == 2
+        # The workers' own figures, by name: the same names as the tasks', each with its
+        # CPU and memory as the scheduler heard them.
+        workers = d["cluster"]["workers"]
+        assert {w["name"] for w in workers} == {t["where"].split(" on ")[0] for t in d["tasks"]}
+        assert len(workers) == 2 and d["workers"] == 2
+        for w in workers:
+            assert w["samples"] >= 1 and w["cpu_mean"] is not None and w["memory_max"] > 0
+            assert w["nthreads"] == 1 and w["present"]
+        assert " across 2 workers × 1 thread: " in d["verdict"]["text"]
+        assert f"verdict: {d['verdict']['text']}" in out.stdout
         assert all(p.poll() is None for p in procs)  # the cluster is not ours to end
     finally:
         for p in procs:

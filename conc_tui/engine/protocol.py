@@ -7,6 +7,7 @@ A run is a stream of JSON objects, one per line, each with a ``kind``:
     task-done     a task ended well: the article's "17 is done"
     task-failed   a task raised: its error and traceback
     task-output   a line a task printed (the user's own function)
+    cluster-workers  a cluster's workers as its scheduler last heard of them (Dask)
     run-finished  once, last: how the run ended, its wall and CPU time
 
 ``t`` is seconds since the run started, on the monotonic clock that all the run's processes
@@ -94,6 +95,21 @@ class TaskOutput:
 
 
 @dataclass
+class ClusterWorkers:
+    """The workers of the cluster a run goes on, with the figures their scheduler last
+    heard from them (Dask: each worker's heartbeat metrics). Sent a couple of times a second
+    by the Dask host: the work may run on other machines, which nothing here can sample.
+
+    ``workers``: one dict a worker, ``{name, host, nthreads, cpu, memory, memory_limit}``:
+    ``cpu`` is the worker process's CPU in percent of one core (above 100 with several
+    busy threads), ``memory`` its resident bytes, ``memory_limit`` bytes (0: none)."""
+
+    t: float
+    workers: list
+    kind = "cluster-workers"
+
+
+@dataclass
 class RunFinished:
     status: str  # ok, failed, cancelled
     wall_s: float
@@ -119,17 +135,17 @@ class Unreadable:
     kind = "unreadable"
 
 
-Event = Union[RunStarted, TaskStarted, TaskDone, TaskFailed, TaskOutput, RunFinished,
-              Unreadable]
+Event = Union[RunStarted, TaskStarted, TaskDone, TaskFailed, TaskOutput, ClusterWorkers,
+              RunFinished, Unreadable]
 TaskEvent = Union[TaskStarted, TaskDone, TaskFailed]
 
 KINDS: Dict[str, type] = {cls.kind: cls for cls in
                           (RunStarted, TaskStarted, TaskDone, TaskFailed, TaskOutput,
-                           RunFinished)}
+                           ClusterWorkers, RunFinished)}
 
 # What each field must be, checked when a line is read (bool is not a number here).
 _NUMBER = (int, float)
-_TYPES = {"int": int, "float": _NUMBER, "str": str, "dict": dict, "bool": bool,
+_TYPES = {"int": int, "float": _NUMBER, "str": str, "dict": dict, "list": list, "bool": bool,
           "Optional[str]": (str, type(None)), "Optional[float]": _NUMBER + (type(None),)}
 
 
@@ -192,5 +208,5 @@ def _clip(obj, limit=200):
 
 
 __all__ = ["PROTOCOL_VERSION", "RunStarted", "TaskStarted", "TaskDone", "TaskFailed",
-           "TaskOutput", "RunFinished", "Unreadable", "Event", "TaskEvent", "KINDS", "to_dict", "to_line",
-           "from_dict", "parse_line"]
+           "TaskOutput", "ClusterWorkers", "RunFinished", "Unreadable", "Event", "TaskEvent",
+           "KINDS", "to_dict", "to_line", "from_dict", "parse_line"]

@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Sequence
 
 from ..engine.protocol import Event
 from ..engine.registry import MODES, compare_order
+from .cluster import ClusterState
 from .config import RunConfig
 from .recording import Recorder
 from .results import RunResult, speedup_for
@@ -92,6 +93,11 @@ class Reading:
     threads: list[ThreadLoad] = field(default_factory=list)
     runner_share: float | None = None
     thread_count: int = 0  # the runner's threads (``threads`` may detail fewer)
+    #: The cluster the run goes on (Dask): its workers and their figures.
+    cluster: ClusterState | None = None
+    #: The same, when its workers are to be drawn in place of this machine's cores: nothing
+    #: here samples them (``--scheduler``), so their own figures are all there is.
+    workers: ClusterState | None = None
 
 
 @dataclass
@@ -370,8 +376,14 @@ class Controller:
         the one before, nor taken while it stops). Call it in the thread that polls."""
         session = self.session
         if (session is None or self.stopping or session.done
-                or reading.generation != self._generation
-                or not session.source.capabilities.samples_run):  # nothing here samples it
+                or reading.generation != self._generation):
+            return reading
+        cluster = session.state.cluster
+        reading.cluster = cluster or None
+        if not session.source.capabilities.samples_run:  # nothing here samples it...
+            if cluster:  # ...but its workers say how busy they are
+                reading.workers = cluster
+                reading.now, reading.run = cluster.busy_now, cluster.busy_mean
             return reading
         s = reading.sample
         # Over the run so far: CPU seconds of the runner's tree between the first sample of

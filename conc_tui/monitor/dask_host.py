@@ -10,6 +10,11 @@ and turns the events the tasks send (``subscribe_topic``) into protocol lines, a
 A worker that dies has its tasks run again elsewhere by Dask; their second start is passed on
 as it is, and the reducer shows the task restarted.
 
+Twice a second it also asks the scheduler for its workers' figures (the metrics each worker
+sends with its heartbeat: CPU and memory of its process) and passes them on as a
+``cluster-workers`` line: on a remote cluster they are all the monitor can show of the
+machines that do the work, and they say how many workers and threads the run had.
+
     python -m conc_tui.monitor.dask_host CONFIG_JSON
 """
 from __future__ import annotations
@@ -23,12 +28,29 @@ import time
 import uuid
 
 from ..engine import events, progress
-from ..engine.facts import python_info
-from ..engine.protocol import RunFinished, RunStarted, from_dict
+from ..engine.facts import python_info, usable_cpus
+from ..engine.protocol import ClusterWorkers, RunFinished, RunStarted, from_dict
 from .tracker import start_outside_group
 
 #: How long the events of finished tasks may take to arrive after their futures end.
 SETTLE_S = 3.0
+#: Seconds between two looks at the workers' figures: workers send theirs with each
+#: heartbeat (every 0.5 s on a small cluster), and the screen draws them once a second.
+WORKERS_S = 0.5
+
+
+def worker_rows(info: dict) -> list[dict]:
+    """The ``workers`` of a ``cluster-workers`` event from ``Client.scheduler_info()``."""
+    rows = []
+    for address, w in (info.get("workers") or {}).items():
+        metrics = w.get("metrics") or {}
+        name = w.get("name")
+        rows.append({"name": str(address if name is None else name),
+                     "host": str(w.get("host") or ""), "nthreads": int(w.get("nthreads") or 1),
+                     "cpu": float(metrics.get("cpu") or 0.0),
+                     "memory": int(metrics.get("memory") or 0),
+                     "memory_limit": int(w.get("memory_limit") or 0)})
+    return sorted(rows, key=lambda r: r["name"])  # the same order in every line
 
 
 class Host:
@@ -43,6 +65,15 @@ class Host:
         self.client = None
         self.cluster = None
         self.futures = []
+        self.done = threading.Event()  # the run has ended: no more figures
+        # Only this process writes the event pipe, from the client's thread and the
+        # figures' thread: one line at a time, also when a big cluster's line passes
+        # PIPE_BUF (no longer atomic by itself).
+        self.emit_lock = threading.Lock()
+
+    def emit(self, event) -> None:
+        with self.emit_lock:
+            events.emit(event)
 
     # -- events from the tasks ---------------------------------------------------------------
 
@@ -62,7 +93,21 @@ class Host:
                 self.cpu[record["id"]] = float(record.get("cpu_s") or 0.0)
             if kind == "task-done":
                 self.view[record["id"]] = 1.0
-        events.emit(ev)
+        self.emit(ev)
+
+    def send_workers(self) -> list[dict]:
+        """One look at the workers' figures, passed on; returns the rows."""
+        rows = worker_rows(self.client.scheduler_info())
+        if rows and not self.done.is_set():  # nothing after the run's end
+            self.emit(ClusterWorkers(t=round(events.now(), 6), workers=rows))
+        return rows
+
+    def watch_workers(self) -> None:
+        while not self.done.wait(WORKERS_S):
+            try:
+                self.send_workers()
+            except Exception:  # the client is closing: the run is ending anyway
+                return
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -86,16 +131,23 @@ class Host:
 
         # By value: a remote worker runs the task without conc-tui installed.
         cloudpickle.register_pickle_by_value(sys.modules["conc_tui.engine"])
-        threads = sum(self.client.nthreads().values())
         topic = "conc-tui-" + uuid.uuid4().hex
         self.client.subscribe_topic(topic, self.on_event)
         t0, t0_wall = time.monotonic(), time.time()
         events.set_clock(t0)
         cfg = self.cfg
-        events.emit(RunStarted(
+        rows = worker_rows(self.client.scheduler_info())
+        threads = sum(r["nthreads"] for r in rows) or sum(self.client.nthreads().values())
+        if self.cluster is not None:  # on this machine: the cores it has bound the run
+            threads = min(threads, usable_cpus()) or threads
+        self.emit(RunStarted(
             mode=cfg["mode"], workload=cfg["workload"], tasks=self.tasks, n=int(cfg["n"]),
-            sleep=float(cfg["sleep"]), workers=int(cfg["workers"]), pid=os.getpid(),
-            python=python_info(), cpu_count=threads, t0=t0, nice=int(cfg.get("nice", 0))))
+            sleep=float(cfg["sleep"]), workers=len(rows) or int(cfg["workers"]),
+            pid=os.getpid(), python=python_info(), cpu_count=threads, t0=t0,
+            nice=int(cfg.get("nice", 0))))
+        if rows:
+            self.emit(ClusterWorkers(t=round(events.now(), 6), workers=rows))
+        threading.Thread(target=self.watch_workers, daemon=True, name="workers").start()
         plan = {k: cfg[k] for k in ("workload", "n", "sleep", "fail_tasks") if k in cfg}
         self.futures = self.client.map(dask_task.run_task, range(self.tasks), plan=plan,
                                        topic=topic, t0_wall=t0_wall, pure=False)
@@ -107,6 +159,11 @@ class Host:
         deadline = time.monotonic() + SETTLE_S
         while len(self.ended) < self.tasks and time.monotonic() < deadline:
             time.sleep(0.05)
+        try:  # a last look: the heartbeats lag, and a short run has had few of them
+            self.send_workers()
+        except Exception:
+            pass  # the figures are a bonus: the run itself has ended well
+        self.done.set()
         self.finish("failed" if failed else "ok", errors=self._errors())
         return 1 if failed else 0
 
@@ -124,8 +181,9 @@ class Host:
             if self.finished:
                 return
             self.finished = True
+            self.done.set()
             cpu = sum(self.cpu.values())
-        events.emit(RunFinished(status=status, wall_s=round(events.now(), 6),
+        self.emit(RunFinished(status=status, wall_s=round(events.now(), 6),
                                 cpu_s=round(cpu, 6), error=error or errors))
 
     def close(self) -> None:

@@ -46,6 +46,8 @@ class RunResult:
     error: str | None = None
     #: Where the run's thread time went (a ``threadwatch.Breakdown``), when it was measured.
     thread_time: object | None = None
+    #: The cluster it ran on (Dask): its workers and their figures (``ClusterState.as_json``).
+    cluster: dict | None = None
 
     @property
     def parallelism(self) -> float:
@@ -75,7 +77,8 @@ class RunResult:
     @property
     def verdict(self) -> Verdict:
         return verdict_for(self.parallelism, self.cpu_count, self.workload, self.mode,
-                           self.python.get("gil_enabled"), breakdown=self.thread_time)
+                           self.python.get("gil_enabled"), breakdown=self.thread_time,
+                           where=(self.cluster or {}).get("where", ""))
 
     def as_json(self) -> dict:
         """The result object of DESIGN.md: ``tasks`` is the per-task list."""
@@ -88,6 +91,8 @@ class RunResult:
         }
         if self.thread_time is not None:
             d["thread_time"] = self.thread_time.as_json()
+        if self.cluster is not None:
+            d["cluster"] = self.cluster
         if self.error:
             d["error"] = self.error
         # DESIGN.md's schema names both the task count and the per-task list "tasks";

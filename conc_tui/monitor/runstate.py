@@ -3,7 +3,8 @@
 ``RunState`` is pure: no I/O, no threads, no clock. Feed it the events of a run (typed, from
 ``engine.protocol``) in the order they arrived and it knows every task's state, the counts,
 each task's span (start, end, the process and thread that ran it, and the *worker* - the
-n-th distinct thread that ran a task), the run's start and end, and what it could not read.
+n-th distinct thread that ran a task), the run's start and end, the figures of a cluster's
+workers when it runs on one, and what it could not read.
 The session, the task grid, the results, the event log and the headless output all read it.
 """
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..engine.protocol import (PROTOCOL_VERSION, Event, RunFinished, RunStarted, TaskDone,
-                               TaskFailed, TaskStarted, Unreadable)
+from ..engine.protocol import (PROTOCOL_VERSION, ClusterWorkers, Event, RunFinished,
+                               RunStarted, TaskDone, TaskFailed, TaskStarted, Unreadable)
+from .cluster import ClusterState
 
 #: A task's states. ``cancelled``: it was running when the run was stopped (a task that
 #: never started stays ``waiting``).
@@ -51,6 +53,8 @@ class RunState:
         self.finished: RunFinished | None = None
         #: (pid, tid) -> worker index: the lanes of a timeline, in order of first use.
         self.workers: dict[tuple[int, int], int] = {}
+        #: The cluster's workers and their figures, when the run goes on one (Dask).
+        self.cluster = ClusterState()
         self.warnings: list[str] = []
         self.unreadable = 0  # events that could not be read or applied
         self.events_seen = 0
@@ -79,6 +83,8 @@ class RunState:
                     self.finished = ev
                     if ev.status == "cancelled":
                         changed |= self._cancel_running(ev.t)
+            elif kind is ClusterWorkers:
+                self.cluster.apply(ev)
             elif kind is Unreadable:
                 self.unreadable += 1
                 self._warn(f"unreadable event ({ev.reason}): {ev.line}")

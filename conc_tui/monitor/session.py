@@ -154,9 +154,12 @@ class Session:
         if cpu is None:
             cpu = sum(t.cpu_s or 0.0 for t in self.state.tasks)
         status = fin.status if fin is not None else "running"
+        cluster = self.state.cluster
         return RunResult(
             mode=self.config.mode, workload=self.config.workload, tasks=self.config.tasks,
-            n=self.config.n, sleep=self.config.sleep, workers=self.workers,
+            n=self.config.n, sleep=self.config.sleep,
+            # on a cluster: its workers, whatever --workers said
+            workers=len(cluster.workers) if cluster else self.workers,
             python=(started.python if started is not None
                     else {"executable": self.config.python_executable}),
             cpu_count=started.cpu_count if started is not None else self.cpu_count,
@@ -164,4 +167,5 @@ class Session:
             task_results=[TaskResult(t.id, t.state, t.pid, t.tid, t.start_s, t.end_s, t.cpu_s,
                                      t.error, t.where) for t in self.state.tasks],
             error=fin.error if fin is not None else None,
+            cluster=cluster.as_json() if cluster else None,
         )

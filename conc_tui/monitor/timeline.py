@@ -62,6 +62,10 @@ def layout(state: RunState, watch: ThreadWatch | None, end_s: float, columns: in
     keys = sorted(list(state.workers.items()), key=lambda kv: kv[1])  # (pid, tid), index
     lanes = len(keys)
     columns, rows = max(1, columns), max(1, rows)
+    names = lane_names(state) if lanes <= rows else None
+    if names:  # the callers' room was for a lane number: the names take it from the time
+        extra = max(len(n) for n in names) - len(str(max(0, lanes - 1)))
+        columns = max(min(columns, 10), columns - max(0, extra))
     end_s = max(end_s, 1e-3)
     dt = end_s / columns
     out = Layout([], end_s, dt, lanes, unit=unit)
@@ -81,7 +85,8 @@ def layout(state: RunState, watch: ThreadWatch | None, end_s: float, columns: in
             tasks = per_lane[w]
             r = max(1, min(sub, len(tasks)))
             for k in range(r):
-                plan.append((str(w) if k == 0 else "", [w], tasks[k::r]))
+                label = names[w] if names else str(w)
+                plan.append((label if k == 0 else "", [w], tasks[k::r]))
     else:
         g = math.ceil(lanes / rows)
         out.grouped = g
@@ -115,6 +120,30 @@ def layout(state: RunState, watch: ThreadWatch | None, end_s: float, columns: in
             else:
                 cells.append(TASK)
         out.rows.append(Row(label, cells))
+    return out
+
+
+def lane_names(state: RunState) -> list[str] | None:
+    """The lanes of a run on a cluster by the worker that ran them (``127.0.0.1:40215``, the
+    name in its tasks' ``where`` without the scheme; a worker's threads numbered after it);
+    None for a run on this machine, whose lanes are numbered."""
+    found: dict[int, str] = {}
+    for t in state.tasks:
+        if t.worker is not None and t.where and t.worker not in found:
+            found[t.worker] = t.where.rsplit(" on ", 1)[0].split("://", 1)[-1]
+    if not found:
+        return None
+    names = [found.get(w, str(w)) for w in range(len(state.workers))]
+    seen: dict[str, int] = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    if all(c == 1 for c in seen.values()):
+        return names
+    k: dict[str, int] = {}
+    out = []
+    for name in names:  # a worker of several threads: a lane each, numbered
+        k[name] = k.get(name, 0) + 1
+        out.append(f"{name} {k[name]}" if seen[name] > 1 else name)
     return out
 
 

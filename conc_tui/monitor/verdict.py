@@ -4,11 +4,12 @@
 short word and ``text`` the sentence with its figures. When the run's thread time was
 measured (``threadwatch.Breakdown``) it reads that: what the threads or processes that ran
 the tasks were doing; else the measured parallelism and what the registry says of the mode
-and workload. Never their names.
+and workload. Never their names. A run on a cluster also says where it ran, from what the
+cluster said of itself: ``parallel across 2 workers × 1 thread: 1.9 of 2 cores``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..engine.registry import mode as mode_info
 from ..engine.registry import workload as workload_info
@@ -35,6 +36,8 @@ class Verdict:
     cores: int
     #: What the thread time says, when it was measured: "79 of 80 threads waiting on the GIL".
     detail: str = ""
+    #: Where the run went, when on a cluster: "2 workers × 1 thread".
+    where: str = ""
 
     @property
     def label(self) -> str:
@@ -43,17 +46,26 @@ class Verdict:
     @property
     def text(self) -> str:
         """``GIL-bound: 1.00 of 2 cores``, or with a measured breakdown
-        ``GIL-bound: 79 of 80 threads waiting on the GIL · 1.0 of 2 cores``."""
+        ``GIL-bound: 79 of 80 threads waiting on the GIL · 1.0 of 2 cores``; on a cluster
+        ``parallel across 2 workers × 1 thread: 1.9 of 2 cores``."""
+        if self.where:
+            head = f"{self.label} across {self.where}"
+            if self.detail:
+                return f"{head}: {self.detail} · {self.parallelism:.1f} of {self.cores} cores"
+            return f"{head}: {self.parallelism:.1f} of {self.cores} cores"
         if self.detail:
             return f"{self.label}: {self.detail} · {self.parallelism:.1f} of {self.cores} cores"
         return f"{self.label}: {self.parallelism:.2f} of {self.cores} cores"
 
     def as_json(self) -> dict:
-        return {"kind": self.kind, "text": self.text}
+        out = {"kind": self.kind, "text": self.text}
+        if self.where:
+            out["where"] = self.where
+        return out
 
 
 def verdict_for(parallelism: float, cores: int, workload: str, mode: str,
-                gil_enabled: bool | None = True, breakdown=None) -> Verdict:
+                gil_enabled: bool | None = True, breakdown=None, where: str = "") -> Verdict:
     """Read effective parallelism against the cores there are.
 
     Under half a core busy, the run waited (on its sleeps, or it was idle); well over one
@@ -65,10 +77,12 @@ def verdict_for(parallelism: float, cores: int, workload: str, mode: str,
     short run.
 
     ``breakdown`` (a ``threadwatch.Breakdown`` that is available): see ``verdict_measured``.
+    ``where``: the cluster the run went on, in words (``ClusterState.where``), if any.
     """
     if (breakdown is not None and breakdown.available and breakdown.worker_count > 0
             and breakdown.workers.total_s > 0):
-        return verdict_measured(parallelism, cores, breakdown, gil_enabled)
+        v = verdict_measured(parallelism, cores, breakdown, gil_enabled)
+        return replace(v, where=where) if where else v
     m, w = mode_info(mode), workload_info(workload)
     if parallelism < 0.5:
         kind = "idle" if w.cpu_bound else "io-wait"
@@ -82,7 +96,7 @@ def verdict_for(parallelism: float, cores: int, workload: str, mode: str,
         kind = "about-one-core"
     else:
         kind = "gil-bound"
-    return Verdict(kind, parallelism, cores)
+    return Verdict(kind, parallelism, cores, where=where)
 
 
 #: A state must hold at least this share of the workers' time to be named as the reason.

@@ -214,12 +214,12 @@ class ConcApp(App[int]):
     def _draw_sample(self, reading) -> None:
         reading = self.ctl.read_run(reading)
         with self.batch_update():
-            self.cores.update_sample(reading.sample, reading.history)
+            self.cores.update_sample(reading.sample, reading.history, reading.workers)
             if reading.now is not None:
                 self.parallelism.update_live(reading.now, reading.run, reading.processes,
                                              reading.threads, reading.runner_share,
                                              reading.thread_count,
-                                             self.ctl.live_breakdown())
+                                             self.ctl.live_breakdown(), reading.cluster)
 
     # -- runs ------------------------------------------------------------------------------
 

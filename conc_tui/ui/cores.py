@@ -16,7 +16,14 @@ richest to the most compact, are chosen to fit the space the panel gets:
 
 The glyph's height gives the load (▁ idle … █ full) and its colour the same in four steps,
 so the panel still reads without colour (NO_COLOR, monochrome terminals).
+
+A run on a remote cluster (``--scheduler``) is not on this machine's cores: while it goes,
+the panel shows the cluster's workers instead, one cell each, labelled by name, with the
+CPU and memory their scheduler last heard from them (``monitor.cluster``):
+
+    bars    127.0.0.1:40215 ██████▍░░  78%  312M/12G   CPU of its threads, memory/limit
 """
+
 from __future__ import annotations
 
 import math
@@ -71,6 +78,25 @@ def palette_for(app) -> tuple[tuple[int, int, int], ...]:
         return PALETTE
 
 
+NAME_MAX = 24  # a worker's name is cut to this many characters in its cell
+NOTE_W = 10  # a worker's memory note: " 999M/123G"
+
+
+def short_bytes(n: int) -> str:
+    """``48K``, ``312M``, ``1.2G``, ``64G``: at most four characters."""
+    for unit, size in (("G", 2**30), ("M", 2**20), ("K", 2**10)):
+        if n >= size:
+            v = n / size
+            return f"{v:.1f}{unit}" if v < 9.95 else f"{min(999, round(v))}{unit}"
+    return f"{max(0, n)}B" if n < 1000 else "1K"
+
+
+def memory_note(worker) -> str:
+    """A worker's memory and its limit: ``312M/12G`` (``312M`` without a limit)."""
+    used = short_bytes(worker.memory)
+    return f"{used}/{short_bytes(worker.memory_limit)}" if worker.memory_limit else used
+
+
 PLOT_MIN_ROWS = 5  # a line chart smaller than this says nothing
 MEAN_MIN_ROWS = 6  # the grid's mean chart appears only with at least this many rows
 
@@ -103,6 +129,8 @@ class CellLayout:
     label_w: int  # characters of the label at the start of a cell / of a heat row
     bar_w: int = 0  # bars only
     prefix: str = ""  # bars: "cpu" before the number, when there is room
+    named: bool = False  # cells are labelled by name (a cluster's workers), not number
+    extra_w: int = 0  # bars: a note after the percentage (a worker's memory), with its space
 
     def position(self, i: int) -> tuple[int, int]:
         """(x, y) of the first character of core ``i``'s cell (its glyph, for heat)."""
@@ -122,20 +150,25 @@ KINDS = ("bars", "bars-short", "blocks2", "blocks1", "heat", "heat-dense")
 
 
 def fit_layout(cores: int, width: int, max_rows: int, kinds: Sequence[str] = KINDS, *,
-               lines: bool = False) -> CellLayout | None:
+               lines: bool = False, label_w: int = 0, extra_w: int = 0) -> CellLayout | None:
     """The first cell format of ``kinds`` (richest first) whose cells all fit in
-    ``width`` x ``max_rows``, with rows balanced; None when none does."""
+    ``width`` x ``max_rows``, with rows balanced; None when none does. ``label_w``: cells
+    are labelled by names this wide (bars and blocks only), ``extra_w``: bars end with a
+    note this wide."""
     n = max(1, cores)
     if width < 1 or max_rows < 1:
         return None
-    digits = len(str(n - 1))
+    digits = label_w or len(str(n - 1))
+    named = label_w > 0
     for kind in kinds:
+        if named and kind.startswith("heat"):
+            continue
         if kind in ("bars", "bars-short"):
-            prefix = "cpu" if kind == "bars" else ""
+            prefix = "cpu" if kind == "bars" and not named else ""
             label_w = digits + len(prefix)
-            fixed = label_w + 1 + 1 + 4  # label, space, bar, space, "100%"
+            fixed = label_w + 1 + 1 + 4 + extra_w  # label, space, bar, space, "100%", note
             gap = 3 if lines and prefix else 2
-            bar_min = 6 if prefix else 4
+            bar_min = 8 if named else 6 if prefix else 4  # a worker's bar: worth reading
             bar_max = 40 if lines else 12
             per_row_max = min(n, (width + gap) // (fixed + bar_min + gap))
             if per_row_max < 1 or math.ceil(n / per_row_max) > max_rows:
@@ -143,14 +176,16 @@ def fit_layout(cores: int, width: int, max_rows: int, kinds: Sequence[str] = KIN
             rows = math.ceil(n / per_row_max)
             per_row = math.ceil(n / rows)
             bar = min(bar_max, (width + gap) // per_row - gap - fixed)
-            return CellLayout("bars", n, per_row, rows, fixed + bar, gap, label_w, bar, prefix)
+            return CellLayout("bars", n, per_row, rows, fixed + bar, gap, label_w, bar, prefix,
+                              named, extra_w)
         if kind in ("blocks2", "blocks1"):
             cell_w = digits + (2 if kind == "blocks2" else 1)
             per_row_max = min(n, (width + 1) // (cell_w + 1))
             if per_row_max < 1 or math.ceil(n / per_row_max) > max_rows:
                 continue
             rows = math.ceil(n / per_row_max)
-            return CellLayout(kind, n, math.ceil(n / rows), rows, cell_w, 1, digits)
+            return CellLayout(kind, n, math.ceil(n / rows), rows, cell_w, 1, digits,
+                              named=named)
         if kind == "heat":  # groups of 8 glyphs, a space between groups
             groups = (width - digits - 1 + 1) // 9
             if groups < 1:
@@ -214,12 +249,16 @@ class CoreCells(ThemeColours, ComponentStyles, Widget):
     CoreCells.-mono > .core-cells--high { color: $foreground; }
     """
 
-    def __init__(self, cores: int, *, lines: bool, id: str | None = None) -> None:
+    def __init__(self, cores: int, *, lines: bool, id: str | None = None,
+                 labels: list[str] | None = None) -> None:
         super().__init__(id=id)
         self.cores = cores
         self.lines = lines  # label cells with the plot's line colours (a legend)
         self.loads: list[float] = [0.0] * cores
         self.mean_history: Sequence[float] = ()
+        #: Names and notes of the cells, when they are a cluster's workers, not cores.
+        self.labels = labels
+        self.notes: list[str] = [""] * cores
         self.cell_layout: CellLayout | None = None
         self.head: tuple[str, ...] = ()  # head rows above the cells: "summary", "ruler"
         self.spark = False  # a sparkline of the mean in the summary row
@@ -234,16 +273,20 @@ class CoreCells(ThemeColours, ComponentStyles, Widget):
         """Use ``layout`` under ``head`` rows; returns the rows it all takes."""
         if (layout, head, spark) != (self.cell_layout, self.head, self.spark):
             self.cell_layout, self.head, self.spark = layout, head, spark
-            self._keys = [self._key(v) for v in self.loads]
+            self._keys = [self._key(v, i) for i, v in enumerate(self.loads)]
             self._strips.clear()
             self._summary_key = None
             self.refresh(layout=True)
         return layout.rows + len(head)
 
-    def set_loads(self, loads: Sequence[float], mean_history: Sequence[float] = ()) -> int:
-        """New loads; refreshes only the rows that look different. Returns how many."""
+    def set_loads(self, loads: Sequence[float], mean_history: Sequence[float] = (),
+                  notes: Sequence[str] | None = None) -> int:
+        """New loads (and notes); refreshes only the rows that look different. Returns
+        how many."""
         self.loads = list(loads)[: self.cores] + [0.0] * max(0, self.cores - len(loads))
         self.mean_history = mean_history
+        if notes is not None:
+            self.notes = list(notes)[: self.cores] + [""] * max(0, self.cores - len(notes))
         lay = self.cell_layout
         if lay is None:
             return 0
@@ -251,7 +294,7 @@ class CoreCells(ThemeColours, ComponentStyles, Widget):
         dirty: set[int] = set()
         keys = self._keys
         for i, v in enumerate(self.loads):
-            k = self._key(v)
+            k = self._key(v, i)
             if k != keys[i]:
                 keys[i] = k
                 dirty.add(top + i // lay.per_row)
@@ -263,11 +306,20 @@ class CoreCells(ThemeColours, ComponentStyles, Widget):
             self.refresh(Region(0, y, width, 1))
         return len(dirty)
 
-    def _key(self, load: float) -> tuple:
+    def _key(self, load: float, i: int) -> tuple:
         lay = self.cell_layout
         if lay is not None and lay.kind == "bars":
-            return round(load * lay.bar_w * 8 / 100), round(load), level(load)
+            note = self.notes[i] if lay.extra_w and i < len(self.notes) else ""
+            return round(load * lay.bar_w * 8 / 100), round(load), level(load), note
         return glyph(load), level(load)
+
+    def cell_name(self, i: int) -> str:
+        """Cell ``i``'s label: a worker's name (cut to fit), else the core's number."""
+        lay = self.cell_layout
+        if lay is not None and lay.named and self.labels is not None and i < len(self.labels):
+            text = self.labels[i]
+            return text if len(text) <= lay.label_w else text[: lay.label_w - 1] + "…"
+        return str(i)
 
     def _summary_state(self) -> tuple:
         mean = sum(self.loads) / len(self.loads) if self.loads else 0.0
@@ -358,7 +410,8 @@ class CoreCells(ThemeColours, ComponentStyles, Widget):
                 if lay.kind == "bars":
                     segs.extend(self._bar_cell(i, v, lay, label, style))
                 else:
-                    segs.extend(self._label(str(i), lay.label_w, self._core_style(i, label)))
+                    segs.extend(self._label(self.cell_name(i), lay.label_w,
+                                            self._core_style(i, label)))
                     segs.append(Segment(glyph(v) * (2 if lay.kind == "blocks2" else 1), style))
         return Strip(split_spaces(segs, base)).adjust_cell_length(width, base)
 
@@ -367,6 +420,8 @@ class CoreCells(ThemeColours, ComponentStyles, Widget):
         name = self._core_style(i, label)
         if lay.prefix:
             segs = [Segment(f"{lay.prefix}{i}".ljust(lay.label_w), name)]
+        elif lay.named:  # names read from the left, like words
+            segs = [Segment(self.cell_name(i).ljust(lay.label_w), name)]
         else:
             segs = self._label(str(i), lay.label_w, name)
         filled = fill(v / 100, lay.bar_w)
@@ -375,6 +430,8 @@ class CoreCells(ThemeColours, ComponentStyles, Widget):
                  Segment("░" * (lay.bar_w - len(filled)), self._style("empty")),
                  Segment(" " * (5 - len(pct)), self.rich_style),
                  Segment(pct, style if v >= 15 else label)]
+        if lay.extra_w:
+            segs.extend(self._label(self.notes[i][: lay.extra_w - 1], lay.extra_w, label))
         return segs
 
     def _summary_line(self, width: int) -> Strip:
@@ -382,7 +439,8 @@ class CoreCells(ThemeColours, ComponentStyles, Widget):
         self._summary_key = (mean, busy, spark)
         text = self._style("summary")
         strong = self._style(LEVELS[level(mean)])
-        segs = [Segment(f"{self.cores} cores  mean ", text), Segment(f"{mean}%", strong),
+        what = "workers" if self.labels is not None else "cores"
+        segs = [Segment(f"{self.cores} {what}  mean ", text), Segment(f"{mean}%", strong),
                 Segment(f"  {busy} busy ≥85%", text)]
         used = sum(s.cell_length for s in segs)
         if spark and width - used > 12:
@@ -433,6 +491,14 @@ class CoresPanel(Widget):
         super().__init__(id=id, classes=classes)
         self.cores = max(1, int(cores))
         self.loads: list[float] = [0.0] * self.cores
+        #: While a run goes on a remote cluster: its workers' names (the cells' labels),
+        #: their memory notes, and the panel's own history of each one's load.
+        self.labels: list[str] | None = None
+        self.notes: list[str] = []
+        self._names: list[str] | None = None
+        self._worker_series: dict[str, deque] = {}
+        self._title: str | None = None  # this machine's title, while the workers show
+        self._shape: tuple = ("cores", self.cores)
         self.series: list[list[float]] = [[] for _ in range(self.cores)]
         self.window = HISTORY  # points the x axis spans (the history's maxlen)
         self.mean: deque[float] = deque(maxlen=HISTORY)
@@ -456,9 +522,9 @@ class CoresPanel(Widget):
     def compose(self) -> ComposeResult:
         if self.mode == "lines":
             yield Chart(id="cores-plot")
-            yield CoreCells(self.cores, lines=True, id="cores-cells")
+            yield CoreCells(self.cores, lines=True, id="cores-cells", labels=self.labels)
         else:
-            yield CoreCells(self.cores, lines=False, id="cores-cells")
+            yield CoreCells(self.cores, lines=False, id="cores-cells", labels=self.labels)
             yield Chart(id="cores-mean")
 
     def on_mount(self) -> None:
@@ -470,10 +536,24 @@ class CoresPanel(Widget):
 
     # -- data ----------------------------------------------------------------------------
 
-    def update_sample(self, sample: Sample, history: Sequence[deque]) -> None:
-        """Show one sample; ``history[i]`` is core i's recent load in % (a bounded deque)."""
-        per_core = list(sample.per_core)
-        if len(per_core) != self.cores and per_core:  # another machine's sampler: start over
+    def update_sample(self, sample: Sample, history: Sequence[deque], workers=None) -> None:
+        """Show one sample; ``history[i]`` is core i's recent load in % (a bounded deque).
+        ``workers`` (a ``monitor.cluster.ClusterState``): a remote cluster's workers, shown
+        instead of this machine's cores while its run goes."""
+        maxlen = getattr(history[0], "maxlen", None) if history else None
+        if maxlen:
+            self.window = maxlen
+            if self.mean.maxlen != maxlen:
+                self.mean = deque(self.mean, maxlen=maxlen)
+        if workers:
+            per_core, history = self._workers(workers)
+            shape: tuple = ("workers", *self.labels)
+        else:
+            self._leave_workers()
+            per_core = list(sample.per_core)
+            shape = ("cores", len(per_core))
+        if shape != self._shape and per_core:  # another machine, or a cluster: start over
+            self._shape = shape
             self.cores = len(per_core)
             self.series = [[] for _ in range(self.cores)]
             self.mean.clear()
@@ -482,11 +562,6 @@ class CoresPanel(Widget):
                 self.call_next(self._rebuild)
         self.loads = per_core
         self._times.append(sample.t)
-        maxlen = getattr(history[0], "maxlen", None) if history else None
-        if maxlen:
-            self.window = maxlen
-            if self.mean.maxlen != maxlen:
-                self.mean = deque(self.mean, maxlen=maxlen)
         if self.mode == "lines":
             self.series = [list(h) for h in history[: self.cores]]
         else:
@@ -503,6 +578,33 @@ class CoresPanel(Widget):
             self._update_cells()
             if self._plot_due(sample.t):
                 self.replot()
+
+    def _workers(self, cluster) -> tuple[list[float], list[deque]]:
+        """The loads of a cluster's workers now, and the history of each kept here (at the
+        panel's own pace, so that the chart's time axis holds)."""
+        present = cluster.present
+        names = [w.name for w in present]
+        if self._title is None:
+            self._title = str(self.border_title or "")
+        self.border_title = f"Cluster · {cluster.where}"
+        if names != self._names:  # a new cluster, or a worker came or went
+            old = self._worker_series
+            self._worker_series = {n: old.get(n) or deque(maxlen=self.window) for n in names}
+            self._names = names
+            # "tcp://10.0.0.1:40215" (a worker's default name): the scheme says nothing
+            self.labels = [n.split("://", 1)[-1] for n in names]
+        for w in present:
+            self._worker_series[w.name].append(w.load)
+        self.notes = [memory_note(w) for w in present]
+        return [w.load for w in present], [self._worker_series[n] for n in names]
+
+    def _leave_workers(self) -> None:
+        """Back to this machine's cores (the cluster's run ended)."""
+        if self.labels is None:
+            return
+        self.labels, self._names, self.notes, self._worker_series = None, None, [], {}
+        if self._title is not None:
+            self.border_title, self._title = self._title, None
 
     async def _rebuild(self) -> None:
         """New children for the new core count, then draw them with the data kept."""
@@ -537,7 +639,7 @@ class CoresPanel(Widget):
             cells = self.cells
         except Exception:
             return
-        cells.set_loads(self.loads, self.mean)
+        cells.set_loads(self.loads, self.mean, self.notes)
 
     @property
     def interval(self) -> float:
@@ -572,9 +674,10 @@ class CoresPanel(Widget):
 
         if self.mode == "lines":
             if self.app.no_color:  # which marker is which core: the legend colour gave
+                names = self.labels or [f"cpu{i}" for i in range(len(self.series))]
                 self.border_subtitle = " ".join(
-                    f"cpu{i} {MARKER_GLYPHS.get(markers[i % len(markers)], '?')}"
-                    for i in range(len(self.series)))
+                    f"{names[i]} {MARKER_GLYPHS.get(markers[i % len(markers)], '?')}"
+                    for i in range(min(len(names), len(self.series))))
             for i, ys in enumerate(self.series):
                 if ys:
                     xs, ys = points(ys)
@@ -585,7 +688,7 @@ class CoresPanel(Widget):
                 xs, ys = points(self.mean)
                 plt.plot(xs, ys, marker=markers[0], color=palette[0])
             if plot_widget.size.height >= 9:
-                plt.title(f"mean load of {self.cores} cores")
+                plt.title(f"mean load of {self.cores} {'workers' if self.labels else 'cores'}")
         plt.ylim(0, 100)
         plt.yticks([0, 50, 100])
         plt.xlim(-span, 0)
@@ -603,7 +706,11 @@ class CoresPanel(Widget):
         if width <= 0 or height <= 0:
             return
         n = self.cores
-        if self.mode == "lines":
+        named = self._named_layout(width, height)
+        if named is not None:
+            lay, show_plot = named
+            rows = cells.relayout(lay, head=() if self.mode == "lines" else ("summary",))
+        elif self.mode == "lines":
             kinds = ("bars", "bars-short", "blocks2", "blocks1", "heat", "heat-dense")
             lay = fit_layout(n, width, height - PLOT_MIN_ROWS, kinds, lines=True)
             if lay is None:
@@ -638,4 +745,21 @@ class CoresPanel(Widget):
             plot.display = show_plot
             if show_plot:
                 self.replot()
-        cells.set_loads(self.loads, self.mean)
+        cells.set_loads(self.loads, self.mean, self.notes)
+
+    def _named_layout(self, width: int, height: int) -> tuple[CellLayout, bool] | None:
+        """A cluster's workers, labelled by name: with their memory notes when they fit,
+        the chart when there is room (the grid's summary row above the cells). None when
+        the names do not fit (the cells are then numbered like cores)."""
+        if not self.labels:
+            return None
+        label_w = min(NAME_MAX, max(len(name) for name in self.labels))
+        head = 0 if self.mode == "lines" else 1
+        chart = PLOT_MIN_ROWS if self.mode == "lines" else MEAN_MIN_ROWS
+        kinds = ("bars", "blocks2", "blocks1")
+        for extra_w, room in ((NOTE_W, chart), (0, chart), (NOTE_W, 0), (0, 0)):
+            lay = fit_layout(self.cores, width, height - head - room, kinds,
+                             lines=self.mode == "lines", label_w=label_w, extra_w=extra_w)
+            if lay is not None and (lay.kind == "bars" or not extra_w):
+                return lay, height - head - lay.rows >= (3 if self.mode == "lines" else chart)
+        return None

@@ -72,6 +72,10 @@ class ParallelismPanel(ComponentStyles, Widget):
         #: Where the workers' time went (live, then over the run), when it is measured.
         self.breakdown: Breakdown | None = None
         self.final: Verdict | None = None  # the run's verdict, once it ended
+        #: The run goes on a cluster (Dask): "2 workers × 1 thread", and the cores its
+        #: figures are read against when nothing here samples them (else this machine's).
+        self.where = ""
+        self.cluster_cores: int | None = None
 
     def _style(self, name: str):
         return self.component_style(f"parallelism--{name}")
@@ -83,17 +87,23 @@ class ParallelismPanel(ComponentStyles, Widget):
         self.processes, self.threads = 0, []
         self.runner_share = None
         self.breakdown = self.final = None
+        self.where, self.cluster_cores = "", None
         self.refresh()
 
     def update_live(self, now: float, run: float | None, processes: int,
                     threads: Sequence[ThreadLoad], runner_share: float | None = None,
                     thread_count: int | None = None,
-                    breakdown: Breakdown | None = None) -> None:
+                    breakdown: Breakdown | None = None, cluster=None) -> None:
         """One sample while a run goes. ``runner_share``: cores the runner process's own
         threads used (also threads that ended since the last sample); ``thread_count``: its
         threads, when ``threads`` does not list them all; ``breakdown``: what the workers
-        did in the thread-time probe's last interval."""
+        did in the thread-time probe's last interval; ``cluster``: the run's cluster
+        (a ``ClusterState``), when it goes on one."""
         self.now, self.run = now, run
+        if cluster:
+            self.where = cluster.where
+            # No process here: the figures are the workers' own, against their threads.
+            self.cluster_cores = cluster.threads if not processes else None
         self.breakdown = breakdown
         self.processes, self.threads = processes, list(threads)
         self.runner_share = runner_share
@@ -123,8 +133,14 @@ class ParallelismPanel(ComponentStyles, Widget):
         value = self.run if self.finished else self.now
         if value is None:
             return None
-        return verdict_for(value, self.cores, self.workload, self.mode,
-                           self.python.get("gil_enabled"), breakdown=self.breakdown)
+        return verdict_for(value, self.shown_cores, self.workload, self.mode,
+                           self.python.get("gil_enabled"), breakdown=self.breakdown,
+                           where=self.where)
+
+    @property
+    def shown_cores(self) -> int:
+        """The cores the figures are read against: a remote cluster's, else this machine's."""
+        return self.cluster_cores or self.cores
 
     def _figure(self, label: str, value: float | None, width: int) -> Text:
         lab = self._style("label")
@@ -133,11 +149,12 @@ class ParallelismPanel(ComponentStyles, Widget):
         if value is None:
             line.append("–", lab)
             return line
-        line.append(f"{value:5.2f} of {self.cores} cores ")
+        cores = self.shown_cores
+        line.append(f"{value:5.2f} of {cores} cores ")
         room = width - line.cell_len
         if room >= 4:
             bar = self._style("bar")
-            line.append(bar_text(value / self.cores, room), bar)
+            line.append(bar_text(value / cores, room), bar)
         return line
 
     def render(self) -> Text:
@@ -148,7 +165,11 @@ class ParallelismPanel(ComponentStyles, Widget):
         out.append_text(self._figure("run", self.run, width))
         out.append("\n")
         verdict = self.verdict
-        if verdict is not None and verdict.detail:
+        if verdict is not None and verdict.where and not verdict.detail:
+            # The figures are on the lines above: where the run went is the news.
+            out.append(f"{verdict.label} across {verdict.where}",
+                       self._style(VERDICT_STYLE[verdict.kind]))
+        elif verdict is not None and verdict.detail:
             # The measured reason is the line to read: on two lines rather than cut short
             # (the cores are on the lines above).
             text = f"{verdict.label}: {verdict.detail}"
@@ -182,6 +203,8 @@ class ParallelismPanel(ComponentStyles, Widget):
                 out.append(text, lab)
             else:
                 out.append(f"{procs} in the run", lab)
+        elif self.cluster_cores:  # a remote cluster: nothing here to count
+            out.append(f"{self.cluster_cores} threads on the cluster", lab)
         else:
             out.append(f"{self.cores} usable cores", lab)
         out.append("\n")

@@ -97,7 +97,8 @@ def make_picture(ctl, width: int, height: int) -> Picture | None:
         cores = session.cpu_count
         shown = now if now is not None else run
         par = shown.total.running_s / shown.wall_s if shown.wall_s > 0 else 0.0
-        verdict = verdict_for(par, cores, cfg.workload, cfg.mode, gil, breakdown=shown).text
+        verdict = verdict_for(par, cores, cfg.workload, cfg.mode, gil, breakdown=shown,
+                              where=state.cluster.where).text
         if snap.sampled:
             note = f"sampled: {snap.sampled_fraction:.0%} of thread time read, scaled up"
     else:
@@ -183,7 +184,10 @@ class TimelineView(Widget):
             for state in row.cells:
                 out.append(GLYPHS[state], STATE_STYLES[state])
             out.append("\n")
-        out.append(" " * (label_w + 1) + axis(lay.end_s, lay.width), "dim")
+        # The padding in a span of its own: an SVG export rendered by rsvg squeezes the
+        # spaces that lead a span, and the axis would slide under the lane names.
+        out.append(" " * (label_w + 1))
+        out.append(axis(lay.end_s, lay.width), "dim")
         return out
 
 
