@@ -171,3 +171,61 @@ async def test_the_app_started_with_your_function_offers_it_and_runs_it():
         assert app.controls.workloads[-1] == "work.py:work"
         await pilot.press("w")  # the workload key cycles through it and the built-in ones
         assert app.controls.workload == "cpu"
+
+
+# -- a worker that dies under your function -------------------------------------------------
+
+DIES = textwrap.dedent("""
+    import os
+    import time
+
+    def sigkill(myid):
+        time.sleep(0.05)
+        if myid == 2:
+            os.kill(os.getpid(), 9)
+
+    def exit3(myid):
+        time.sleep(0.05)
+        if myid == 2:
+            os._exit(3)
+""")
+
+
+def _ours(marker: str) -> list[str]:
+    """Every process whose command line names ``marker`` (the runner and its workers carry
+    the workload spec, whose path is this test's own directory)."""
+    import psutil
+
+    out = []
+    for p in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if p.info["status"] != psutil.STATUS_ZOMBIE and marker in " ".join(
+                    p.info["cmdline"] or ()):
+                out.append(f"{p.pid} {' '.join(p.info['cmdline'])[:120]}")
+        except psutil.Error:
+            pass
+    return out
+
+
+@pytest.mark.parametrize("func, reason", [("sigkill", "worker died: signal 9 (SIGKILL)"),
+                                          ("exit3", "worker died: exit status 3")])
+def test_a_function_that_kills_its_own_pool_worker_fails_only_its_task(tmp_path, func,
+                                                                       reason):
+    from helpers import shm_files, shm_leftovers, wait_for
+
+    (tmp_path / "dies.py").write_text(DIES)
+    spec = f"{tmp_path / 'dies.py'}:{func}"  # absolute: every process of the run names it
+    shm_before = shm_files()
+    out = run_cli("run", "--mode", "process-pool", "--workers", "2", "--workload", spec,
+                  "--tasks", "6", "--json", "r.json", cwd=tmp_path, timeout=90)
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 1, out.stdout + out.stderr  # a failed task fails the run
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["status"] == "failed"
+    tasks = {t["id"]: t for t in result["tasks"]}
+    assert tasks[2]["status"] == "failed" and tasks[2]["error"] == reason, tasks[2]
+    assert [t["status"] for i, t in sorted(tasks.items()) if i != 2] == ["done"] * 5
+    assert "tasks: 5 done, 1 failed (2)" in out.stdout
+    # nothing left behind: no runner or worker of this run, no progress map
+    assert wait_for(lambda: not _ours(str(tmp_path)), 5), _ours(str(tmp_path))
+    assert shm_leftovers(shm_before) == set()
