@@ -20,26 +20,24 @@ from textual.app import App, ComposeResult
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Footer, Input
 
-from ..monitor import (MODES, ConfigError, Controller, RunConfig, SamplerProcess, StartError,
+from ..monitor import (ConfigError, Controller, RunConfig, SamplerProcess, StartError,
                        compare_configs, runnable)
 from ..monitor.controller import SourceFactory, Step
 from .clock import ElapsedClock, StatusLine
 from .compare_chart import CompareChart
-from .controls import Controls, NumberInput
+from .actions import ViewActions
+from .controls import Controls
 from .cores import CoresPanel
 from .events import EventLog, note_line
 from .frames import FramePacer
-from .help import HelpScreen
 from .keys import BINDINGS
 from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
 from .results import ResultsTable
 from .sampling import SampleFeed
-from .saving import save_results
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
-from .texts import finished_text, ready_text, refusal, running_text
-from .timeline import TimelineScreen
+from .texts import finished_text, ready_text, running_text
 from .too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from .views import VIEWS, ViewTabs
 
@@ -48,7 +46,7 @@ def _widget(selector: str):
     return property(lambda self: self.query_one(selector))
 
 
-class ConcApp(App[int]):
+class ConcApp(ViewActions, App[int]):
     """conc-tui's live screen. See the module docstring for how it is driven.
 
     ``source_factory(config)`` makes a run source (default: a runner process; tests pass
@@ -293,23 +291,6 @@ class ConcApp(App[int]):
 
     # -- actions ---------------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT:
-            return action == "quit"  # nothing shows: no run starts unseen; q quits
-        if action == "field_key":  # only where letters type: a text field, not a number
-            return isinstance(self.focused, Input) and not isinstance(self.focused, NumberInput)
-        return True
-
-    def action_field_key(self, action: str) -> None:
-        getattr(self, f"action_{action}")()
-
-    def _refused(self, action: str) -> bool:
-        """True (after saying why, in the status line) when ``action`` cannot act now."""
-        why = refusal(action, self.ctl)
-        if why is not None:
-            self.status.show_note(why)
-        return why is not None
-
     def action_run(self) -> None:
         config = None if self._refused("run") else self._config_or_refuse()
         if config is not None:
@@ -331,25 +312,6 @@ class ConcApp(App[int]):
         self.refresh_bindings()
         self._stop_in_thread()
 
-    def action_save(self) -> None:
-        self.status.show(save_results(self.results))
-
-    def action_mode(self, index: int) -> None:
-        if not self._refused("mode"):
-            self.controls.mode = MODES[index]
-
-    def action_cycle_workload(self) -> None:
-        if not self._refused("workload"):
-            self.controls.cycle_workload()
-
-    def action_timeline(self) -> None:
-        if not isinstance(self.screen, TimelineScreen):
-            self.push_screen(TimelineScreen(self.ctl))
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
-
     async def action_quit(self) -> None:
         if not self.running:
             self.exit(0)
@@ -360,18 +322,6 @@ class ConcApp(App[int]):
     def _stop_and_exit(self) -> None:
         self.shutdown()  # blocks up to ~2 s; the screen says why
         self.exit(0)
-
-    def action_view(self, name: str) -> None:
-        """Show one of the events / results / compare views (when they share a place)."""
-        self.query_one(ViewTabs).show(name)
-
-    def action_zoom(self) -> None:
-        """Give the events / results / compare views the tasks panel's room, or give it back."""
-        self.screen.toggle_class("-zoom")
-
-    def action_leave_input(self) -> None:
-        if isinstance(self.focused, Input):
-            self.set_focus(None)  # every key is the app's again; tab starts at the controls
 
     # -- events from widgets ---------------------------------------------------------------
 
@@ -391,7 +341,6 @@ class ConcApp(App[int]):
         if event.validation_result is None or event.validation_result.is_valid:
             self.set_focus(None)
 
-    visible_view = property(lambda self: self.query_one(ViewTabs).visible)
 
 
 #: The app, with its data sources injected (see ``ConcApp``): tests and screenshots build it so.
