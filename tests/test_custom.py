@@ -347,6 +347,7 @@ async def test_the_check_never_holds_up_the_screen(code, monkeypatch):
         assert own.state == "checking"
         await pilot.pause()
         assert entered.wait(10)
+        assert app.status.shown.startswith("checking work.py:work…")
         await pilot.press("t")  # a key acts at once while the probe is out
         assert app.visible_view == "results"
         await pilot.press("r")

@@ -103,7 +103,7 @@ class Controls(Widget):
     Controls #mode { width: 19; }
     Controls #python { width: 10; }
     Controls #workload { width: 10; }
-    Controls > .field.-own { width: 1fr; min-width: 11; }
+    Controls > .field.-own { width: 1fr; min-width: 11; max-width: 60; }
     /* 80 columns: the fields touch, so that your own function still has 11 of them */
     Controls.-tight > .field { margin-right: 0; }
     Controls.-tight > .field.-own { margin-right: 1; }
@@ -317,6 +317,16 @@ class Controls(Widget):
         if field == "python" and self.own.state in (ACCEPTED, REFUSED):
             self.own.check(typed=False)  # what loads under one python may not under another
         self.post_message(self.Changed(self, field, self.errors()))
+
+    @on(OwnFunction.Checking)
+    def _own_checking(self, event: OwnFunction.Checking) -> None:
+        event.stop()
+        self.post_message(self.Changed(self, "own", self.errors()))  # the status says so
+
+    @property
+    def checking(self) -> str | None:
+        """Your function while the field checks it, else None."""
+        return self.own.spec if self.own.state == CHECKING else None
 
     @on(OwnFunction.Checked)
     def _own_checked(self, event: OwnFunction.Checked) -> None:

@@ -54,6 +54,12 @@ class OwnFunction(Input):
         seq: int = 0  # which check this was: only the latest one counts
         typed: bool = True  # checked because it was typed (not at start, nor for a new python)
 
+    @dataclass
+    class Checking(Message):
+        """A check (a probe process) has started; ``Checked`` follows."""
+
+        field: "OwnFunction"
+
     def __init__(self, value: str, *, python: Callable[[], str], **kwargs) -> None:
         super().__init__(value, select_on_focus=False, validators=[_Verdict(self)], **kwargs)
         self._python = python  # the interpreter the next run uses, asked at each check
@@ -87,6 +93,7 @@ class OwnFunction(Input):
             return
         self._settle(CHECKING, None)
         self.probes += 1
+        self.post_message(self.Checking(self))
         self._probe(spec, self._python(), self.checks, typed)
 
     @work(thread=True, group="own-check", exit_on_error=False)
