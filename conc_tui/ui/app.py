@@ -34,6 +34,7 @@ from .keys import BINDINGS
 from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
 from .results import ResultsTable
+from .sweep import Sweep, SweepView
 from .sampling import SampleFeed
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
@@ -93,6 +94,7 @@ class ConcApp(ViewActions, App[int]):
         self._pending_events: list = []  # for the event log's next repaint
         self.pacer = FramePacer(self, self.FRAME_S, self.SAMPLE_S)
         self.feed = SampleFeed(self, self.ctl, live)
+        self.sweep = Sweep()  # which runs of the session are the scaling sweep's (x)
 
     sampler = property(lambda self: self.ctl.sampler)
     session = property(lambda self: self.ctl.session)  # the run going now, or None
@@ -122,7 +124,9 @@ class ConcApp(ViewActions, App[int]):
                     yield EventLog(id="events")
                     yield ResultsTable(id="results")
                     yield CompareChart(id="compare")
-        yield Footer(show_command_palette=False)
+                    yield SweepView(id="sweep")
+        # compact: every key the footer shows still fits in 80 columns (q Quit last)
+        yield Footer(show_command_palette=False, compact=True)
         yield TooSmall()
 
     def on_mount(self) -> None:
@@ -164,6 +168,7 @@ class ConcApp(ViewActions, App[int]):
     chart: CompareChart = _widget("#compare")
     parallelism: ParallelismPanel = _widget("#parallelism")
     cores: CoresPanel = _widget("#cores")
+    sweep_view: SweepView = _widget("#sweep")
 
     running = property(lambda self: self.ctl.busy)  # a run is going (or stopping)
 
@@ -246,8 +251,12 @@ class ConcApp(ViewActions, App[int]):
             self.parallelism.start_run(session.config.mode, session.config.workload)
             self.clock.set(0.0)
             self.clock.add_class("-running")
-            self.status.show(running_text(session.config, self.ctl))
-            self.action_view("events")
+            self.status.show(self.sweep.running_text(session.config, self.ctl)
+                             or running_text(session.config, self.ctl))
+            if self.sweep.active:  # the chart, with which worker count runs now
+                self.sweep_view.set_caption(self.sweep.progress_text(self.ctl))
+            else:
+                self.action_view("events")
         self.refresh_bindings()
         self.pacer.schedule()
 
@@ -261,10 +270,13 @@ class ConcApp(ViewActions, App[int]):
                                         result.thread_time)
             self.table.set_results(self.results)
             self.chart.set_results(self.results)
+            swept = self.sweep.active and self._sweep_drawn(step.started is None)
             if step.started is None:
                 self.status.show(step.error and f"could not start the run: {step.error}"
+                                 or swept and self.sweep.finished_text(self.results)
                                  or finished_text(result, self.ctl, step.compare_done))
-                self.action_view("compare" if step.compare_done else "results")
+                self.action_view("sweep" if swept else "compare" if step.compare_done
+                                 else "results")
             if step.compare_done:  # the clock tells the whole compare, and says so
                 self.clock.set(sum(r.wall_s for r in self.ctl.last_compare), label="total")
         self.refresh_bindings()
@@ -287,7 +299,8 @@ class ConcApp(ViewActions, App[int]):
         self.ctl.shutdown()
 
     def _show_ready(self) -> None:
-        self.status.show(ready_text(self.controls.config_or_none(self.config)))
+        self.status.show(ready_text(self.controls.config_or_none(self.config),
+                                    self.controls.checking))
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -302,6 +315,34 @@ class ConcApp(ViewActions, App[int]):
             configs, skipped = runnable(compare_configs(config))
             self.event_log.add_lines([note_line(line, "warn") for line in skipped])
             self._start(lambda: self.ctl.compare(configs))
+
+    def action_sweep(self) -> None:
+        """The chosen pooled mode at 1, 2, 4 … workers (``sweep.py``), drawn as it goes."""
+        if self._refused("sweep"):
+            return
+        why = self.sweep.refusal(self.controls.mode)  # a mode with no pool: said, not ignored
+        if why is not None:
+            self.status.show_note(why)
+            return
+        config = self._config_or_refuse()
+        if config is None:
+            return
+        configs = self.sweep.begin(config, self.sampler.cpu_count, len(self.results))
+        self.sweep_view.show(self.sweep.counts, self.sweep.scaling(()), "starting the sweep…")
+        self.action_view("sweep")
+        self._start(lambda: self.ctl.compare(configs))
+        if not self.ctl.busy:  # it could not start: said in the status line
+            self.sweep.end()
+
+    def _sweep_drawn(self, over: bool) -> bool:
+        """Draw the sweep's runs so far; ``over``: its last run has ended. True."""
+        if over:  # the chart is what is left to study: it takes the tasks' room (z)
+            self.sweep.end()
+            self.screen.add_class("-zoom")
+        self.sweep_view.show(self.sweep.counts, self.sweep.scaling(self.results),
+                             self.sweep.caption(self.results) if over
+                             else self.sweep.progress_text(self.ctl))
+        return True
 
     def action_stop(self) -> None:
         if self._refused("stop"):
