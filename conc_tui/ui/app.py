@@ -11,7 +11,8 @@ The app drives the monitor's ``Controller`` like the headless CLI does, and only
 
 The app takes the run-source factory and the sampler, so tests and screenshots inject
 scripted ones (``conc_tui.monitor.scripted``). Garbage collection, signals and hang-up are
-``terminal.Terminal``'s; taking samples off the app's thread is ``sampling.SampleFeed``'s.
+``terminal.Terminal``'s; taking samples off the app's thread is ``sampling.SampleFeed``'s;
+the scaling sweep (x) runs as a compare does, and ``sweep.py`` says and draws what it is.
 """
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ from textual.widgets import Footer, Input
 from ..monitor import (ConfigError, Controller, RunConfig, SamplerProcess, StartError,
                        compare_configs, runnable)
 from ..monitor.controller import SourceFactory, Step
+from .actions import ViewActions
 from .clock import ElapsedClock, StatusLine
 from .compare_chart import CompareChart
-from .actions import ViewActions
 from .controls import Controls
 from .cores import CoresPanel
 from .events import EventLog, note_line
@@ -34,8 +35,8 @@ from .keys import BINDINGS
 from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
 from .results import ResultsTable
-from .sweep import Sweep, SweepView
 from .sampling import SampleFeed
+from .sweep import Sweep, SweepView
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
 from .texts import finished_text, ready_text, running_text

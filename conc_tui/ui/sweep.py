@@ -146,6 +146,9 @@ class SweepView(Vertical, can_focus=False):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.replot())
         self.replot()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.replot)  # the title's form depends on the width
+
     @property
     def chart(self) -> Chart:
         return self.query_one(Chart)
@@ -191,8 +194,12 @@ class SweepView(Vertical, can_focus=False):
                          color=palette[0] if colour else None)
                 plt.scatter(px, py, marker="●" if colour else "o",
                             color=palette[0] if colour else None)
+            # plotext leaves out a title wider than the chart: the longest form that fits
             short = fit_text(self.sweep, short=True)
-            plt.title("speedup vs workers" + (f" · {short}" if short else ""))
+            forms = [f"speedup vs workers · {short}", f"speedup · {short}", short] if short \
+                else ["speedup vs workers"]
+            room = chart.size.width - 4
+            plt.title(next((t for t in forms if len(t) <= room), forms[-1]))
             highest = max([top] + [v for _, v in points])
             plt.ylim(0, highest * 1.05)
             step = max(1, math.ceil(highest / 6))  # whole speedups, a few of them
