@@ -332,8 +332,9 @@ class ConcApp(ViewActions, App[int]):
         self.sweep_view.show(self.sweep.counts, self.sweep.scaling(()), "starting the sweep…")
         self.action_view("sweep")
         self._start(lambda: self.ctl.compare(configs))
-        if not self.ctl.busy:  # it could not start: said in the status line
+        if not self.ctl.busy:  # it could not start: the status line says why
             self.sweep.end()
+            self.sweep_view.set_caption("the sweep could not start (the line above says why)")
 
     def _sweep_drawn(self, over: bool) -> bool:
         """Draw the sweep's runs so far; ``over``: its last run has ended. True."""
