@@ -25,6 +25,8 @@ Shots:
   browser      `conc-tui serve` in headless Chromium, the threads run going (PNG only)
   timeline-threads, timeline-processes, timeline-process-pool, timeline-asyncio-cpu
                a finished run's timeline (key l): the thread view and a lane per worker
+  sweep        `x` on process-pool (16 tasks of heavy(n)) at 1, 2, 4 workers: speedup against
+               workers beside the ideal and Amdahl's fit; two cores flatten it past 2
   subinterpreters  threads on Python 3.11 to the end, then 3.13 and subinterpreters picked
                in the controls and run: the cores chart shows one core, then both; the
                Results tab lists the threads run
@@ -56,6 +58,7 @@ from conc_tui.monitor import RunConfig  # noqa: E402
 from conc_tui.monitor.runner_source import RunnerSource  # noqa: E402
 from conc_tui.ui.app import build_app  # noqa: E402
 from conc_tui.ui.cores import CoresPanel  # noqa: E402
+from conc_tui.ui.sweep import SweepView  # noqa: E402
 from conc_tui.ui.timeline import TimelineScreen, TimelineView  # noqa: E402
 from conc_tui.monitor.scripted import ScriptedSampler, ScriptedSource, script_for  # noqa: E402
 from conc_tui.monitor import python_info as local_python  # noqa: E402
@@ -257,6 +260,24 @@ def shot_timeline(name: str, quick: bool):
         await pilot.press("l")
         await wait_for(pilot, "timeline drawn", lambda: drawn(app), 20)
         await pilot.pause(0.2)
+
+    return cfg, moment
+
+
+def shot_sweep(quick: bool):
+    # At nice 0, not the default 19: the speedups are the shot's point, and on a shared
+    # machine other work at a higher priority would take the cores from a run at 19.
+    cfg = RunConfig(mode="process-pool", workload="cpu", tasks=16, n=300 if quick else 400,
+                    nice=0)
+
+    async def moment(pilot):
+        app = pilot.app
+        await wait_for(pilot, "sweep finished",
+                       lambda: not app.running and len(app.results) >= 3, 300)
+        await pilot.pause(0.5)
+        # what it measured, to judge the shot by (other load on the machine shows here)
+        print("sweep: speedups " + ", ".join(f"{w} workers {s:.2f}x"
+                                             for w, s in app.sweep_view.points()), flush=True)
 
     return cfg, moment
 
@@ -523,6 +544,11 @@ async def main_async(args) -> int:
                          shoot(n, c, m, tracker, log, lead_in=0.5, mid_run=False)))
     if wanted("compare") or wanted("results"):
         jobs.append(("compare", compare_and_results))
+    if wanted("sweep"):
+        cfg, moment = shot_sweep(args.quick)
+        jobs.append(("sweep", lambda c=cfg, m=moment: shoot("sweep", c, m, tracker, log,
+                                                           lead_in=1.0, key="x",
+                                                           mid_run=False)))
     if wanted("cores-64"):
         jobs.append(("cores-64", lambda: shot_cores64(tracker, log, args.quick)))
     if wanted("replay-64"):
@@ -562,8 +588,8 @@ async def main_async(args) -> int:
 
 
 def main() -> int:
-    names = ["threads", "processes", "asyncio-io", "compare", "results", "cores-64", "replay-64",
-             "dask-cluster", "dask-cluster-timeline", "browser", "subinterpreters",
+    names = ["threads", "processes", "asyncio-io", "compare", "results", "sweep", "cores-64",
+             "replay-64", "dask-cluster", "dask-cluster-timeline", "browser", "subinterpreters",
              *TIMELINES]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("shots", nargs="*", metavar="SHOT",
@@ -580,6 +606,7 @@ def main() -> int:
         print("rsvg-convert is needed (apt-get install librsvg2-bin)", file=sys.stderr)
         return 2
     CoresPanel.marker = args.marker  # a class setting, for this process only
+    SweepView.marker = args.marker
     return asyncio.run(main_async(args))
 
 

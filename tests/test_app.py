@@ -160,10 +160,10 @@ async def test_escape_leaves_a_field_and_tab_starts_at_the_controls():
     async with app.run_test(size=SIZE) as pilot:
         assert app.focused is None  # every key is the app's
         order = []
-        for _ in range(9):
+        for _ in range(10):
             await pilot.press("tab")
             order.append(app.focused.id)
-        assert order == ["mode", "python", "workload", "tasks", "n", "sleep", "workers",
+        assert order == ["mode", "python", "workload", "own", "tasks", "n", "sleep", "workers",
                          "task-grid", "view-tabs"]
         app.query_one("#controls #n", Input).focus()
         await pilot.press("escape")

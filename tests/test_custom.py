@@ -159,15 +159,227 @@ def test_the_check_runs_in_the_runners_interpreter(code, monkeypatch):
     assert check_workload("python3", "article.py:heavy")["call"] == "n, myid"
 
 
-async def test_the_app_started_with_your_function_offers_it_and_runs_it():
+async def test_the_app_started_with_your_function_offers_it_and_runs_it(code, monkeypatch):
     from conc_tui.monitor.scripted import FAKE_PYTHON, ScriptedSampler, ScriptedSource
     from conc_tui.ui.app import build_app
 
+    monkeypatch.chdir(code)
     app = build_app(RunConfig(mode="threads", workload="work.py:work", tasks=4),
                     source_factory=lambda cfg: ScriptedSource(cfg, cpu_count=2),
                     sampler=ScriptedSampler(2, "gil"), live=False, python_info=FAKE_PYTHON)
     async with app.run_test(size=(120, 40)) as pilot:
         assert app.controls.workload == "work.py:work"
         assert app.controls.workloads[-1] == "work.py:work"
+        own = app.query_one("#own")
+        assert own.value == "work.py:work"  # the field shows it, and checks it at start
+        await _settled(pilot, own)
+        assert own.state == "ok" and app.focused is None
         await pilot.press("w")  # the workload key cycles through it and the built-in ones
         assert app.controls.workload == "cpu"
+        await pilot.press("w", "w", "w", "r")
+        assert app.session.config.workload == "work.py:work"
+
+
+# -- a worker that dies under your function -------------------------------------------------
+
+DIES = textwrap.dedent("""
+    import os
+    import time
+
+    def sigkill(myid):
+        time.sleep(0.05)
+        if myid == 2:
+            os.kill(os.getpid(), 9)
+
+    def exit3(myid):
+        time.sleep(0.05)
+        if myid == 2:
+            os._exit(3)
+""")
+
+
+def _ours(marker: str) -> list[str]:
+    """Every process whose command line names ``marker`` (the runner and its workers carry
+    the workload spec, whose path is this test's own directory)."""
+    import psutil
+
+    out = []
+    for p in psutil.process_iter(["cmdline", "status"]):
+        try:
+            if p.info["status"] != psutil.STATUS_ZOMBIE and marker in " ".join(
+                    p.info["cmdline"] or ()):
+                out.append(f"{p.pid} {' '.join(p.info['cmdline'])[:120]}")
+        except psutil.Error:
+            pass
+    return out
+
+
+@pytest.mark.parametrize("func, reason", [("sigkill", "worker died: signal 9 (SIGKILL)"),
+                                          ("exit3", "worker died: exit status 3")])
+def test_a_function_that_kills_its_own_pool_worker_fails_only_its_task(tmp_path, func,
+                                                                       reason):
+    from helpers import shm_files, shm_leftovers, wait_for
+
+    (tmp_path / "dies.py").write_text(DIES)
+    spec = f"{tmp_path / 'dies.py'}:{func}"  # absolute: every process of the run names it
+    shm_before = shm_files()
+    out = run_cli("run", "--mode", "process-pool", "--workers", "2", "--workload", spec,
+                  "--tasks", "6", "--json", "r.json", cwd=tmp_path, timeout=90)
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 1, out.stdout + out.stderr  # a failed task fails the run
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["status"] == "failed"
+    tasks = {t["id"]: t for t in result["tasks"]}
+    assert tasks[2]["status"] == "failed" and tasks[2]["error"] == reason, tasks[2]
+    assert [t["status"] for i, t in sorted(tasks.items()) if i != 2] == ["done"] * 5
+    assert "tasks: 5 done, 1 failed (2)" in out.stdout
+    # nothing left behind: no runner or worker of this run, no progress map
+    assert wait_for(lambda: not _ours(str(tmp_path)), 5), _ours(str(tmp_path))
+    assert shm_leftovers(shm_before) == set()
+
+
+# -- the app's own-function field -----------------------------------------------------------
+
+def _fake_app(config=None, made=None):
+    from conc_tui.monitor.scripted import FAKE_PYTHON, ScriptedSampler, ScriptedSource
+    from conc_tui.ui.app import build_app
+
+    made = [] if made is None else made
+
+    def factory(cfg):
+        made.append(ScriptedSource(cfg, cpu_count=2))
+        return made[-1]
+
+    return build_app(config or RunConfig(mode="threads", tasks=4, n=300),
+                     source_factory=factory, sampler=ScriptedSampler(2, "gil"), live=False,
+                     python_info=FAKE_PYTHON), made
+
+
+async def _settled(pilot, field, timeout: float = 30.0) -> None:
+    """Wait for the field's check (a probe process, in a thread worker) to come back."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while field.state == "checking" and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+    await pilot.pause(0.05)  # what the answer set off: messages, a focus change
+    assert field.state != "checking", "the check did not come back"
+
+
+async def _tab_to(pilot, app, field) -> None:
+    """Reach ``field`` with tab alone, as a keyboard-only user would."""
+    for _ in range(10):
+        if app.focused is field:
+            return
+        await pilot.press("tab")
+    assert app.focused is field, f"tab never reached it: {app.focused}"
+
+
+@pytest.mark.parametrize("spec, words", [
+    ("work.py:missing", "has no attribute 'missing'"),
+    ("nope.py:f", "no such file: nope.py"),
+    ("broken.py:f", "syntax error in broken.py, line"),
+    ("nonsense", "unknown workload 'nonsense'"),
+])
+async def test_a_bad_function_typed_in_the_app_is_refused_where_it_is_typed(code, monkeypatch,
+                                                                          spec, words):
+    monkeypatch.chdir(code)
+    app, made = _fake_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        own = app.query_one("#own")
+        await _tab_to(pilot, app, own)
+        assert own.parent.has_class("-focused")  # its name shows reversed: focus is visible
+        await pilot.press(*spec, "enter")
+        await _settled(pilot, own)
+        assert own.state == "refused" and own.has_class("-invalid")
+        assert words in own.error and "\n" not in own.error
+        assert app.status.error == own.error and app.status.shown == f"✗ {own.error}"
+        assert app.focused is own  # back in the field, to put it right
+        assert app.controls.workload == "cpu"  # the workload did not change
+        await pilot.press("ctrl+r")  # and no run starts while it is refused
+        assert made == [] and "cannot run" in app.status.shown
+        await pilot.press(*["backspace"] * len(spec))  # emptied: no longer in the way
+        await pilot.pause()
+        assert not own.has_class("-invalid") and app.status.error is None
+        await pilot.press("ctrl+r")
+        assert len(made) == 1 and made[0].config.workload == "cpu"
+
+
+async def test_a_good_function_typed_in_the_app_becomes_the_workload(code, monkeypatch):
+    monkeypatch.chdir(code)
+    app, made = _fake_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        own = app.query_one("#own")
+        await _tab_to(pilot, app, own)
+        await pilot.press(*"article.py:heavy", "enter")
+        await _settled(pilot, own)
+        assert own.state == "ok" and not own.has_class("-invalid") and own.probes == 1
+        assert app.focused is None  # enter leaves the field: r is a key again
+        assert app.controls.workload == "article.py:heavy"
+        assert app.controls.workloads[-1] == "article.py:heavy"
+        assert "r runs threads · article.py:heavy" in app.status.shown
+        await pilot.press("r")
+        assert [s.config.workload for s in made] == ["article.py:heavy"]
+        assert own.probes == 1  # the run did not check it again on the app's thread
+
+
+async def test_the_check_never_holds_up_the_screen(code, monkeypatch):
+    """A check that takes long (a slow import, a busy machine): keys still act meanwhile,
+    and a run waits for its answer rather than starting with the old workload."""
+    import threading
+
+    from conc_tui.ui import own as own_module
+
+    monkeypatch.chdir(code)
+    release, entered = threading.Event(), threading.Event()
+    real = own_module.check_workload
+
+    def slow(python, spec):
+        entered.set()
+        release.wait(30)
+        return real(python, spec)
+
+    monkeypatch.setattr(own_module, "check_workload", slow)
+    app, made = _fake_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        own = app.query_one("#own")
+        app.controls.set_value("own", "work.py:work")
+        assert own.state == "checking"
+        await pilot.pause()
+        assert entered.wait(10)
+        assert app.status.shown.startswith("checking work.py:work…")
+        await pilot.press("t")  # a key acts at once while the probe is out
+        assert app.visible_view == "results"
+        await pilot.press("r")
+        assert made == [] and "checking work.py:work first" in app.status.shown
+        release.set()
+        await _settled(pilot, own)
+        assert own.state == "ok" and app.controls.workload == "work.py:work"
+        await pilot.press("r")
+        assert [s.config.workload for s in made] == ["work.py:work"]
+
+
+async def test_a_function_typed_in_the_app_runs_for_real(code, monkeypatch):
+    """The field, then a real runner: every task of the user's function done."""
+    import time
+
+    from conc_tui.monitor.runner_source import RunnerSource
+    from conc_tui.monitor.scripted import ScriptedSampler
+    from conc_tui.ui.app import build_app
+
+    monkeypatch.chdir(code)
+    app = build_app(RunConfig(mode="process-pool", tasks=3, n=300), source_factory=RunnerSource,
+                    sampler=ScriptedSampler(2, "gil"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        own = app.query_one("#own")
+        own.focus()
+        await pilot.press(*"work.py:work", "tab")  # leaving the field checks it too
+        await _settled(pilot, own)
+        assert own.state == "ok"
+        await pilot.press("r")
+        deadline = time.monotonic() + 60
+        while not app.results and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        [result] = app.results
+        assert result.workload == "work.py:work" and result.status == "ok"
+        assert [app.grid.state_of(i) for i in range(3)] == ["done"] * 3

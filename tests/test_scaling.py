@@ -79,3 +79,131 @@ def test_scale_refuses_a_mode_with_no_pool():
 
     out = run_cli("scale", "--mode", "threads")
     assert out.returncode == 2 and "choose a pooled mode" in out.stderr
+
+
+# -- the app's sweep (key x) ----------------------------------------------------------------
+
+def _fake_app(config, made):
+    from conc_tui.monitor import RunConfig  # noqa: F401
+    from conc_tui.monitor.scripted import FAKE_PYTHON, ScriptedSampler, ScriptedSource
+    from conc_tui.ui.app import build_app
+
+    def factory(cfg):
+        made.append(ScriptedSource(cfg, cpu_count=2))
+        return made[-1]
+
+    return build_app(config, source_factory=factory, sampler=ScriptedSampler(2, "gil"),
+                     live=False, python_info=FAKE_PYTHON)
+
+
+async def _play(pilot, app, made, until, limit: int = 2000) -> None:
+    """Move the fake clock on, a frame at a time, until ``until()``."""
+    for _ in range(limit):
+        if until():
+            return
+        made[-1].advance(0.25)
+        app.tick()
+        await pilot.pause()
+    raise AssertionError("never reached")
+
+
+def _chart_text(app) -> str:
+    chart = app.sweep_view.chart
+    return "\n".join(chart.render_line(y).text for y in range(chart.size.height))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 60)])
+async def test_x_sweeps_the_pool_and_draws_speedup_against_workers(size):
+    from conc_tui.monitor import RunConfig
+
+    made = []
+    app = _fake_app(RunConfig(mode="process-pool", tasks=8, n=300), made)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("x")
+        assert [s.config.workers for s in made] == [1]
+        assert app.status.shown.startswith("sweep 1/3: process-pool · 1 worker ·")
+        assert app.visible_view == "sweep" and app.sweep_view.region.area > 0
+        await _play(pilot, app, made, lambda: len(made) == 2)
+        # progress: which worker count runs, k of n, in the status line and above the chart
+        assert app.status.shown.startswith("sweep 2/3: process-pool · 2 workers ·")
+        assert app.sweep_view.caption.startswith("sweep 2 of 3: 2 workers running")
+        assert app.sweep_view.points() == [(1, 1.0)]
+        await _play(pilot, app, made, lambda: not app.running)
+        await pilot.pause()
+        assert [s.config.workers for s in made] == default_workers(2) == [1, 2, 4]
+        points = dict(app.sweep_view.points())
+        assert sorted(points) == [1, 2, 4]  # a point for each worker count
+        # two cores: 2 workers nearly double the speed, 4 add next to nothing
+        assert points[2] > 1.6 and points[4] < points[2] * 1.15
+        fit = app.sweep_view.sweep.fit()
+        assert 0 < fit.serial_fraction < 1
+        assert app.status.shown.startswith("sweep done: serial fraction")
+        assert f"at most {fit.max_speedup:.1f}x" in app.status.shown
+        text = _chart_text(app)  # plotext drew it: title, legend, axis
+        assert "speedup" in text and "· serial " in text and "workers" in text
+        for label in ("ideal", "Amdahl fit", "measured"):
+            assert label in text, label
+        assert app.visible_view == "sweep" and app.sweep_view.region.area > 0
+        await pilot.press("e", "X")  # X brings the chart back; it stays for study
+        assert app.visible_view == "sweep" and dict(app.sweep_view.points()) == points
+
+
+async def test_s_stops_a_sweep_and_keeps_what_it_measured():
+    from conc_tui.monitor import RunConfig
+
+    made = []
+    app = _fake_app(RunConfig(mode="process-pool", tasks=8, n=300), made)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("x")
+        await _play(pilot, app, made, lambda: len(made) == 2)
+        made[-1].advance(0.3)
+        app.tick()
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        app.tick()
+        await pilot.pause()
+        assert not app.running and len(made) == 2  # the 4-worker run never started
+        assert [r.status for r in app.results] == ["ok", "cancelled"]
+        assert not app.sweep.active
+        assert app.status.shown.startswith("sweep ended after 1 of 3 worker counts")
+        assert app.sweep_view.points() == [(1, 1.0)]
+        await pilot.press("r")  # the app is itself again: r runs once
+        assert len(made) == 3 and made[-1].config.workers is None
+
+
+async def test_x_in_a_mode_without_a_pool_says_so_and_runs_nothing():
+    from conc_tui.monitor import RunConfig
+
+    made = []
+    app = _fake_app(RunConfig(mode="threads", tasks=4, n=300), made)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("x")
+        assert made == [] and not app.running
+        shown = app.status.shown
+        assert "x sweeps a pool's size, and threads has no pool" in shown
+        assert "process-pool" in shown
+        await pilot.press("r", "x")  # and while a run goes, x says why it waits
+        assert len(made) == 1 and "press x again once it ends" in app.status.shown
+
+
+async def test_a_real_sweep_through_the_app():
+    """The real runner at 1, 2 and 4 workers: a point for each, drawn by the app's timer."""
+    import time
+
+    from conc_tui.monitor import RunConfig
+    from conc_tui.monitor.runner_source import RunnerSource
+    from conc_tui.monitor.scripted import ScriptedSampler
+    from conc_tui.ui.app import build_app
+
+    app = build_app(RunConfig(mode="process-pool", tasks=4, n=60), source_factory=RunnerSource,
+                    sampler=ScriptedSampler(2, "gil"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("x")
+        deadline = time.monotonic() + 120
+        while (app.running or len(app.results) < 3) and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        assert [(r.workers, r.status) for r in app.results] == [(1, "ok"), (2, "ok"),
+                                                                 (4, "ok")]
+        assert [p for p, _ in app.sweep_view.points()] == [1, 2, 4]
+        assert app.status.shown.startswith("sweep done")

@@ -11,7 +11,8 @@ The app drives the monitor's ``Controller`` like the headless CLI does, and only
 
 The app takes the run-source factory and the sampler, so tests and screenshots inject
 scripted ones (``conc_tui.monitor.scripted``). Garbage collection, signals and hang-up are
-``terminal.Terminal``'s; taking samples off the app's thread is ``sampling.SampleFeed``'s.
+``terminal.Terminal``'s; taking samples off the app's thread is ``sampling.SampleFeed``'s;
+the scaling sweep (x) runs as a compare does, and ``sweep.py`` says and draws what it is.
 """
 from __future__ import annotations
 
@@ -20,26 +21,25 @@ from textual.app import App, ComposeResult
 from textual.containers import Container, Horizontal, Vertical
 from textual.widgets import Footer, Input
 
-from ..monitor import (MODES, ConfigError, Controller, RunConfig, SamplerProcess, StartError,
+from ..monitor import (ConfigError, Controller, RunConfig, SamplerProcess, StartError,
                        compare_configs, runnable)
 from ..monitor.controller import SourceFactory, Step
+from .actions import ViewActions
 from .clock import ElapsedClock, StatusLine
 from .compare_chart import CompareChart
-from .controls import Controls, NumberInput
+from .controls import Controls
 from .cores import CoresPanel
 from .events import EventLog, note_line
 from .frames import FramePacer
-from .help import HelpScreen
 from .keys import BINDINGS
 from .messages import SampleTaken, SessionStopped
 from .parallelism import ParallelismPanel
 from .results import ResultsTable
 from .sampling import SampleFeed
-from .saving import save_results
+from .sweep import Sweep, SweepView
 from .tasks import TaskGrid
 from .terminal import SIGHUP, Terminal
-from .texts import finished_text, ready_text, refusal, running_text
-from .timeline import TimelineScreen
+from .texts import finished_text, ready_text, running_text
 from .too_small import MIN_HEIGHT, MIN_WIDTH, TooSmall
 from .views import VIEWS, ViewTabs
 
@@ -48,7 +48,7 @@ def _widget(selector: str):
     return property(lambda self: self.query_one(selector))
 
 
-class ConcApp(App[int]):
+class ConcApp(ViewActions, App[int]):
     """conc-tui's live screen. See the module docstring for how it is driven.
 
     ``source_factory(config)`` makes a run source (default: a runner process; tests pass
@@ -95,6 +95,7 @@ class ConcApp(App[int]):
         self._pending_events: list = []  # for the event log's next repaint
         self.pacer = FramePacer(self, self.FRAME_S, self.SAMPLE_S)
         self.feed = SampleFeed(self, self.ctl, live)
+        self.sweep = Sweep()  # which runs of the session are the scaling sweep's (x)
 
     sampler = property(lambda self: self.ctl.sampler)
     session = property(lambda self: self.ctl.session)  # the run going now, or None
@@ -124,7 +125,9 @@ class ConcApp(App[int]):
                     yield EventLog(id="events")
                     yield ResultsTable(id="results")
                     yield CompareChart(id="compare")
-        yield Footer(show_command_palette=False)
+                    yield SweepView(id="sweep")
+        # compact: every key the footer shows still fits in 80 columns (q Quit last)
+        yield Footer(show_command_palette=False, compact=True)
         yield TooSmall()
 
     def on_mount(self) -> None:
@@ -166,6 +169,7 @@ class ConcApp(App[int]):
     chart: CompareChart = _widget("#compare")
     parallelism: ParallelismPanel = _widget("#parallelism")
     cores: CoresPanel = _widget("#cores")
+    sweep_view: SweepView = _widget("#sweep")
 
     running = property(lambda self: self.ctl.busy)  # a run is going (or stopping)
 
@@ -248,8 +252,12 @@ class ConcApp(App[int]):
             self.parallelism.start_run(session.config.mode, session.config.workload)
             self.clock.set(0.0)
             self.clock.add_class("-running")
-            self.status.show(running_text(session.config, self.ctl))
-            self.action_view("events")
+            self.status.show(self.sweep.running_text(session.config, self.ctl)
+                             or running_text(session.config, self.ctl))
+            if self.sweep.active:  # the chart, with which worker count runs now
+                self.sweep_view.set_caption(self.sweep.progress_text(self.ctl))
+            else:
+                self.action_view("events")
         self.refresh_bindings()
         self.pacer.schedule()
 
@@ -263,10 +271,13 @@ class ConcApp(App[int]):
                                         result.thread_time)
             self.table.set_results(self.results)
             self.chart.set_results(self.results)
+            swept = self.sweep.active and self._sweep_drawn(step.started is None)
             if step.started is None:
                 self.status.show(step.error and f"could not start the run: {step.error}"
+                                 or swept and self.sweep.finished_text(self.results)
                                  or finished_text(result, self.ctl, step.compare_done))
-                self.action_view("compare" if step.compare_done else "results")
+                self.action_view("sweep" if swept else "compare" if step.compare_done
+                                 else "results")
             if step.compare_done:  # the clock tells the whole compare, and says so
                 self.clock.set(sum(r.wall_s for r in self.ctl.last_compare), label="total")
         self.refresh_bindings()
@@ -289,26 +300,10 @@ class ConcApp(App[int]):
         self.ctl.shutdown()
 
     def _show_ready(self) -> None:
-        self.status.show(ready_text(self.controls.config_or_none(self.config)))
+        self.status.show(ready_text(self.controls.config_or_none(self.config),
+                                    self.controls.checking))
 
     # -- actions ---------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT:
-            return action == "quit"  # nothing shows: no run starts unseen; q quits
-        if action == "field_key":  # only where letters type: a text field, not a number
-            return isinstance(self.focused, Input) and not isinstance(self.focused, NumberInput)
-        return True
-
-    def action_field_key(self, action: str) -> None:
-        getattr(self, f"action_{action}")()
-
-    def _refused(self, action: str) -> bool:
-        """True (after saying why, in the status line) when ``action`` cannot act now."""
-        why = refusal(action, self.ctl)
-        if why is not None:
-            self.status.show_note(why)
-        return why is not None
 
     def action_run(self) -> None:
         config = None if self._refused("run") else self._config_or_refuse()
@@ -322,6 +317,35 @@ class ConcApp(App[int]):
             self.event_log.add_lines([note_line(line, "warn") for line in skipped])
             self._start(lambda: self.ctl.compare(configs))
 
+    def action_sweep(self) -> None:
+        """The chosen pooled mode at 1, 2, 4 … workers (``sweep.py``), drawn as it goes."""
+        if self._refused("sweep"):
+            return
+        why = self.sweep.refusal(self.controls.mode)  # a mode with no pool: said, not ignored
+        if why is not None:
+            self.status.show_note(why)
+            return
+        config = self._config_or_refuse()
+        if config is None:
+            return
+        configs = self.sweep.begin(config, self.sampler.cpu_count, len(self.results))
+        self.sweep_view.show(self.sweep.counts, self.sweep.scaling(()), "starting the sweep…")
+        self.action_view("sweep")
+        self._start(lambda: self.ctl.compare(configs))
+        if not self.ctl.busy:  # it could not start: the status line says why
+            self.sweep.end()
+            self.sweep_view.set_caption("the sweep could not start (the line above says why)")
+
+    def _sweep_drawn(self, over: bool) -> bool:
+        """Draw the sweep's runs so far; ``over``: its last run has ended. True."""
+        if over:  # the chart is what is left to study: it takes the tasks' room (z)
+            self.sweep.end()
+            self.screen.add_class("-zoom")
+        self.sweep_view.show(self.sweep.counts, self.sweep.scaling(self.results),
+                             self.sweep.caption(self.results) if over
+                             else self.sweep.progress_text(self.ctl))
+        return True
+
     def action_stop(self) -> None:
         if self._refused("stop"):
             return
@@ -330,25 +354,6 @@ class ConcApp(App[int]):
         self.event_log.add_lines([note_line("stopping…", "warn")])
         self.refresh_bindings()
         self._stop_in_thread()
-
-    def action_save(self) -> None:
-        self.status.show(save_results(self.results))
-
-    def action_mode(self, index: int) -> None:
-        if not self._refused("mode"):
-            self.controls.mode = MODES[index]
-
-    def action_cycle_workload(self) -> None:
-        if not self._refused("workload"):
-            self.controls.cycle_workload()
-
-    def action_timeline(self) -> None:
-        if not isinstance(self.screen, TimelineScreen):
-            self.push_screen(TimelineScreen(self.ctl))
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
         if not self.running:
@@ -360,18 +365,6 @@ class ConcApp(App[int]):
     def _stop_and_exit(self) -> None:
         self.shutdown()  # blocks up to ~2 s; the screen says why
         self.exit(0)
-
-    def action_view(self, name: str) -> None:
-        """Show one of the events / results / compare views (when they share a place)."""
-        self.query_one(ViewTabs).show(name)
-
-    def action_zoom(self) -> None:
-        """Give the events / results / compare views the tasks panel's room, or give it back."""
-        self.screen.toggle_class("-zoom")
-
-    def action_leave_input(self) -> None:
-        if isinstance(self.focused, Input):
-            self.set_focus(None)  # every key is the app's again; tab starts at the controls
 
     # -- events from widgets ---------------------------------------------------------------
 
@@ -391,7 +384,6 @@ class ConcApp(App[int]):
         if event.validation_result is None or event.validation_result.is_valid:
             self.set_focus(None)
 
-    visible_view = property(lambda self: self.query_one(ViewTabs).visible)
 
 
 #: The app, with its data sources injected (see ``ConcApp``): tests and screenshots build it so.

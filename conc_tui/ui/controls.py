@@ -1,10 +1,12 @@
-"""The controls: mode, interpreter, workload, tasks, n, sleep, workers.
+"""The controls: mode, interpreter, workload, your own function, tasks, n, sleep, workers.
 
 Every input is checked by the same parser the command line uses (``monitor.config.PARSERS``),
-so the app refuses exactly what ``conc-tui run`` refuses, with the same reason.
+so the app refuses exactly what ``conc-tui run`` refuses, with the same reason; your own
+function by the same check too, off the app's thread (``own.py``).
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 from textual import events, on
@@ -15,9 +17,10 @@ from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
-from ..monitor import MODES, WORKLOADS
+from ..monitor import MODES, WORKLOADS, workload_info
 from ..monitor.config import PARSERS, ConfigError, RunConfig
 from .interpreters import InterpreterSelect
+from .own import ACCEPTED, CHECKING, REFUSED, UNCHECKED, OwnFunction
 
 #: The typed fields, in screen order, with their widths and the characters they take.
 INPUTS = (("tasks", 7, "0123456789"), ("n", 7, "0123456789"), ("sleep", 6, "0123456789."),
@@ -100,7 +103,13 @@ class Controls(Widget):
     Controls #mode { width: 19; }
     Controls #python { width: 10; }
     Controls #workload { width: 10; }
+    Controls > .field.-own { width: 1fr; min-width: 11; max-width: 60; }
+    /* 80 columns: the fields touch, so that your own function still has 11 of them */
+    Controls.-tight > .field { margin-right: 0; }
+    Controls.-tight > .field.-own { margin-right: 1; }
     """
+
+    TIGHT_BELOW = 100  # columns: below, the fields give up the space between them
 
     @dataclass
     class Changed(Message):
@@ -118,6 +127,13 @@ class Controls(Widget):
         self._find_pythons = find_pythons  # off for deterministic tests and screenshots
         self._python_info = python_info  # the interpreter shown first (the app's)
         self._busy = busy  # a run is going: the interpreter search waits for its end
+        own = config.workload if is_own(config.workload) else None
+        #: Your own functions, as the workload list offers them: the one given on the
+        #: command line, then each one accepted in the field.
+        self.own_specs: list[str] = [own] if own else []
+        #: (interpreter, function) pairs the field's check accepted: a run of one of them
+        #: does not check it again on the app's thread.
+        self._accepted: set[tuple[str, str]] = set()
 
     def compose(self) -> ComposeResult:
         cfg = self._initial
@@ -133,6 +149,11 @@ class Controls(Widget):
             yield Label("workload")
             yield Select([(w, w) for w in self.workloads], value=cfg.workload,
                          allow_blank=False, compact=True, id="workload")
+        with Vertical(classes="field -own"):
+            yield Label("your code")
+            yield OwnFunction(self.own_specs[0] if self.own_specs else "",
+                              python=self._python, id="own", compact=True,
+                              placeholder="file.py:func", tooltip=_TIPS["own"])
         for field, width, chars in INPUTS:
             with Vertical(classes="field"):
                 yield Label(field)
@@ -142,7 +163,22 @@ class Controls(Widget):
                                   validate_on=["changed", "submitted", "blur"],
                                   tooltip=_TIPS[field]).set_styles(f"width: {width};")
 
+    def on_mount(self) -> None:
+        if self.own.spec:  # the command line's function: checked as if typed
+            self.own.check(typed=False)
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.TIGHT_BELOW, "-tight")
+
     # -- reading ---------------------------------------------------------------------
+
+    @property
+    def own(self) -> OwnFunction:
+        return self.query_one("#own", OwnFunction)
+
+    def _python(self) -> str:
+        """The interpreter the next run uses (as a path: what the check runs)."""
+        return self.interpreter.python or sys.executable
 
     def values(self) -> dict[str, str]:
         """The text of every control, as typed."""
@@ -160,6 +196,8 @@ class Controls(Widget):
                 PARSERS[field](text)
             except ConfigError as exc:
                 out[field] = str(exc)
+        if self.own.state == REFUSED:
+            out["own"] = self.own.error or f"{self.own.spec} cannot be run"
         if not out:
             try:
                 refused = self.config(self._initial).refusal()
@@ -194,16 +232,30 @@ class Controls(Widget):
                       if not (any_mode and f == "mode")}
             if errors:
                 raise ConfigError(*next(iter(errors.items())))
+            self._own_pending()
             config = self.config(base)
-            if any_mode:
-                config.replace(mode=MODES[0]).validated()
-                return config
-            return config.validated()
+            # A function the field's check accepted is not checked again here: that would
+            # be a probe process on the app's thread. The runner still says if it fails.
+            checked = config.replace(mode=MODES[0]) if any_mode else config
+            if (config.python_executable, config.workload) in self._accepted:
+                checked = checked.replace(workload=WORKLOADS[0])
+            checked.validated()
+            return config
         except ConfigError as exc:
             fields = self.query(f"#{exc.field}")
             if fields:
                 fields.first().focus()
             raise
+
+    def _own_pending(self) -> None:
+        """ConfigError while the function typed in the field is not checked yet (and start
+        its check if nothing has): a run must not start with the workload before it."""
+        own = self.own
+        if own.state == UNCHECKED:
+            own.check()
+        if own.state == CHECKING:
+            raise ConfigError("own", f"checking {own.spec} first: run again once it is "
+                                     "accepted")
 
     # -- writing ---------------------------------------------------------------------
 
@@ -225,10 +277,9 @@ class Controls(Widget):
 
     @property
     def workloads(self) -> list[str]:
-        """The built-in workloads, and the user's own function when the app was started with
-        one (``--workload file.py:FUNCTION``), which the list then offers too."""
-        own = self._initial.workload
-        return list(WORKLOADS) + ([own] if own not in WORKLOADS else [])
+        """The built-in workloads, then your own functions: the one the app was started with
+        (``--workload file.py:FUNCTION``) and each one accepted in the field."""
+        return list(WORKLOADS) + self.own_specs
 
     def cycle_workload(self) -> str:
         """Move to the next workload (cpu → io → mixed → your own, if any → cpu)."""
@@ -241,6 +292,9 @@ class Controls(Widget):
         """Type ``text`` into ``field`` (tests, scripted demos); it is validated as typed."""
         if field in ("mode", "workload"):
             setattr(self, field, text)
+        elif field == "own":
+            self.own.value = text
+            self.own.check()
         else:
             self.query_one(f"#{field}", Input).value = text
 
@@ -260,10 +314,49 @@ class Controls(Widget):
     def _changed(self, event: Select.Changed | Input.Changed) -> None:
         event.stop()
         field = event.control.id or ""
+        if field == "python" and self.own.state in (ACCEPTED, REFUSED):
+            self.own.check(typed=False)  # what loads under one python may not under another
         self.post_message(self.Changed(self, field, self.errors()))
+
+    @on(OwnFunction.Checking)
+    def _own_checking(self, event: OwnFunction.Checking) -> None:
+        event.stop()
+        self.post_message(self.Changed(self, "own", self.errors()))  # the status says so
+
+    @property
+    def checking(self) -> str | None:
+        """Your function while the field checks it, else None."""
+        return self.own.spec if self.own.state == CHECKING else None
+
+    @on(OwnFunction.Checked)
+    def _own_checked(self, event: OwnFunction.Checked) -> None:
+        """An accepted function becomes the workload; a refused one keeps the focus."""
+        event.stop()
+        if event.error is None:
+            if is_own(event.spec):
+                self._accepted.add((event.python, event.spec))
+                if event.spec not in self.own_specs:
+                    self.own_specs.append(event.spec)
+                    select = self.query_one("#workload", Select)
+                    select.set_options([(w, w) for w in self.workloads])
+            self.workload = event.spec
+            if event.typed and self.app.focused is self.own:
+                self.app.set_focus(None)  # accepted: every key is the app's again (r runs)
+        else:
+            self.app.bell()
+            if event.typed and self.app.focused is not self.own:
+                self.own.focus()  # back where it was typed, to put it right
+        self.post_message(self.Changed(self, "own", self.errors()))
+
+
+def is_own(workload: str) -> bool:
+    """``workload`` names your own function (``x:y``), not a built-in workload."""
+    return ":" in workload and workload_info(workload).custom
 
 
 _TIPS = {
+    "own": "your own function: path/to/file.py:func or module:func (enter checks it; it "
+           "is called f(n, myid), f(myid), with progress= if it takes one)",
     "tasks": "how many tasks (1–100,000); the article runs 80",
     "n": "size of heavy(n): x**y for x, y in 1..n-1 (2–100,000); the article uses 500",
     "sleep": "seconds each io task sleeps (0–3600)",

@@ -27,6 +27,12 @@ PANELS = (
                 "against a sequential run of the same work."),
     ("Compare", "the wall time of each mode beside the ideal for this machine (the work "
                 "spread over every core, or every task waiting at once)."),
+    ("Sweep", "speedup against workers from the last sweep (x): measured, the ideal "
+              "(speedup = workers) and Amdahl's law fitted to the points."),
+    ("your code", "type your own function, path/to/file.py:func or module:func, and press "
+                  "enter: it is checked under the chosen python (as 'conc-tui run "
+                  "--workload' checks it) and, if it can run, becomes the workload; if not, "
+                  "the field turns red and the line under the controls says why."),
     ("elapsed", "seconds since the run started, to a tenth; it never stops while a run goes, "
                 "because the work runs in another process at low priority."),
 )
@@ -36,7 +42,11 @@ KEYS = (
     ("s", "stop the run (and a compare) within two seconds"),
     ("c", "compare: run every mode in turn, sequential first, for the chosen workload"),
     (f"1–{len(MODE_LIST)}", "pick the mode: " + ", ".join(f"{i + 1} {m.name}" for i, m in enumerate(MODE_LIST))),
-    ("w", "next workload (cpu, io, mixed)"),
+    ("w", "next workload (cpu, io, mixed, then your own functions)"),
+    ("x", "sweep: run the chosen pooled mode at 1, 2, 4 … workers (up to twice the usable "
+          "cores) and draw speedup against workers, beside the ideal and Amdahl's law "
+          "fitted to it, with the serial fraction and the most it allows; s stops it"),
+    ("X", "show the last sweep's chart again (it stays after the sweep)"),
     ("l", "the timeline: what every thread or process was doing (running, waiting for a "
           "core, on the GIL, sleeping), and which task ran when; l or escape comes back"),
     ("e t g", "show Events, Results (table) or Compare (graph) when they share a tab"),

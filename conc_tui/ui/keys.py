@@ -10,6 +10,7 @@ BINDINGS = [
     Binding("r", "run", "Run"),
     Binding("s", "stop", "Stop"),
     Binding("c", "compare", "Compare"),
+    Binding("x", "sweep", "Sweep"),
     *[Binding(str(i + 1), f"mode({i})", mode, group=Binding.Group("mode"))
       for i, mode in enumerate(MODES)],
     Binding("w", "cycle_workload", "Workload"),
@@ -20,6 +21,7 @@ BINDINGS = [
     Binding("e", "view('events')", "Events", show=False),
     Binding("t", "view('results')", "Results", show=False),
     Binding("g", "view('compare')", "Compare chart", show=False),
+    Binding("X", "view('sweep')", "Sweep chart", show=False),
     Binding("z", "zoom", "Zoom the views", show=False),
     Binding("v", "save", "Save the results", show=False),
     Binding("escape", "leave_input", show=False),

@@ -9,7 +9,9 @@ def size_text(cfg: RunConfig) -> str:
     return workload_info(cfg.workload).label(cfg.n, cfg.sleep)
 
 
-def ready_text(cfg: RunConfig | None) -> str:
+def ready_text(cfg: RunConfig | None, checking: str | None = None) -> str:
+    if checking:  # your own function, typed in the field: its check is out
+        return f"checking {checking}… (it is loaded under the chosen python)"
     if cfg is None:
         return "ready"
     return (f"ready: r runs {cfg.mode} · {cfg.workload} · {cfg.tasks} × {size_text(cfg)}"
@@ -44,8 +46,8 @@ def finished_text(result: RunResult, ctl: Controller, comparing: bool) -> str:
 def refusal(action: str, ctl: Controller) -> str | None:
     """Why a key cannot act now, or None when it can: a key that does nothing says why
     rather than doing nothing, or changing the controls under a run that keeps its own."""
-    if action in ("run", "compare") and ctl.busy:
-        key = "r" if action == "run" else "c"
+    if action in ("run", "compare", "sweep") and ctl.busy:
+        key = {"run": "r", "compare": "c", "sweep": "x"}[action]
         return f"a run is going: press {key} again once it ends (s stops it)"
     if action == "stop":
         if not ctl.busy:

@@ -1,14 +1,16 @@
-"""The tabs that pick one of the events / results / compare views when they share a place.
+"""The tabs that pick one of the events / results / compare / sweep views when they share a
+place.
 
-On a large screen the three views sit side by side and the tabs are hidden (app.tcss); on a
-smaller one these tabs show one at a time, by the class they set on ``#views``.
+On a large screen the views sit side by side and the tabs are hidden (app.tcss: the sweep
+takes the compare chart's place while it is picked); on a smaller one these tabs show one at
+a time, by the class they set on ``#views``.
 """
 from __future__ import annotations
 
 from textual import on
 from textual.widgets import Tab, Tabs
 
-VIEWS = ("events", "results", "compare")
+VIEWS = ("events", "results", "compare", "sweep")
 
 
 class ViewTabs(Tabs):
