@@ -533,6 +533,10 @@ def test_the_window_shrinks_while_the_probe_costs_too_much(tmp_path):
     proc = fake_proc(tmp_path, [ROOT])
     probe = ThreadTimeProbe(ROOT, max_threads=128, proc=str(proc), machine="x86_64")
     probe._adaptive = True  # as on its own thread, where it measures its own CPU
+    probe._cpu_s += 0.025
+    probe._adapt(0.5)  # reading every thread (not sampling): the window stays whole
+    assert probe._cap == 128
+    probe._sampling = True  # more live threads than the window: the window may shrink
     caps = []
     for _ in range(12):  # 5% of a core, each 0.5 s interval
         probe._cpu_s += 0.025
@@ -543,3 +547,95 @@ def test_the_window_shrinks_while_the_probe_costs_too_much(tmp_path):
         probe._cpu_s += 0.0005
         probe._adapt(0.5)
     assert probe._cap == 128
+
+
+def _stat_line(pid, utime=0, cutime=0):
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+    # utime stime cutime cstime ... (clock ticks)
+    return f"{pid} (py thon) S 1 {pid} {pid} 0 -1 0 0 0 0 0 {utime} 0 {cutime} 0 20 0 1 0\n"
+
+
+def _write(path, text):
+    with open(path, "r+" if os.path.exists(path) else "w") as f:
+        f.write(text)
+        f.truncate()
+
+
+def test_what_a_thread_ran_after_its_last_reading_comes_back_from_its_process(tmp_path):
+    # A thread that ends takes what it ran since its last reading with it; its process's
+    # utime + stime keep it (ended threads included), and the probe gives it back.
+    tick = os.sysconf("SC_CLK_TCK")
+    proc = fake_proc(tmp_path, [ROOT, ROOT + 1])
+    if os.stat(proc / str(ROOT) / "task").st_nlink != 4:
+        pytest.skip("this filesystem does not count a directory's links")
+    stat = proc / str(ROOT) / "stat"
+    _write(stat, _stat_line(ROOT))
+    clock = FakeClock()
+    probe = ThreadTimeProbe(ROOT, hz=20, interval=0.5, proc=str(proc), machine="x86_64",
+                            clock=clock)
+    probe.start(background=False)
+    for i in range(1, 11):  # 0.5 s: the thread runs 20 ms a tick, and is read
+        clock.advance(0.05)
+        _set(proc, ROOT + 1, "schedstat", f"{i * 20_000_000} 0 {i}\n")
+        _set(proc, ROOT + 1, "syscall", "running\n")
+        _write(stat, _stat_line(ROOT, utime=round(i * 0.02 * tick)))
+        probe.tick()
+    # It runs 0.3 s more, unread, and ends.
+    _write(stat, _stat_line(ROOT, utime=round(0.5 * tick)))
+    for name in ("schedstat", "syscall"):
+        os.unlink(proc / str(ROOT) / "task" / str(ROOT + 1) / name)
+    os.rmdir(proc / str(ROOT) / "task" / str(ROOT + 1))
+    for _ in range(10):
+        clock.advance(0.05)
+        probe.tick()
+    snap = probe.stop()
+    t = snap.thread(ROOT, ROOT + 1)
+    assert not t.alive
+    assert t.total.running_s == pytest.approx(0.5, abs=2 / tick)
+    assert snap.total.running_s == pytest.approx(0.5, abs=2 / tick)
+
+
+def test_what_a_reaped_worker_ran_unseen_comes_back_from_its_parent(tmp_path):
+    # A worker process that ends and is reaped between two readings: its parent's
+    # cutime + cstime hold all its time.
+    tick = os.sysconf("SC_CLK_TCK")
+    kid = ROOT + 100
+    proc = fake_proc(tmp_path, [ROOT])
+    root_stat = proc / str(ROOT) / "stat"
+    _write(root_stat, _stat_line(ROOT))
+    children = proc / str(ROOT) / "task" / str(ROOT) / "children"
+    children.write_text("")
+    clock = FakeClock()
+    probe = ThreadTimeProbe(ROOT, hz=20, interval=0.5, proc=str(proc), machine="x86_64",
+                            clock=clock)
+    probe.start(background=False)
+    # A worker starts: found at the next tick through the root's children file.
+    d = proc / str(kid) / "task" / str(kid)
+    d.mkdir(parents=True)
+    (proc / str(kid) / "stat").write_text(_stat_line(kid))
+    (d / "schedstat").write_text("0 0 0\n")
+    (d / "syscall").write_text("running\n")
+    (d / "children").write_text("")
+    _write(children, f"{kid} ")
+    for i in range(1, 11):  # it runs 20 ms a tick, read
+        clock.advance(0.05)
+        _set_path = d / "schedstat"
+        _write(_set_path, f"{i * 20_000_000} 0 {i}\n")
+        probe.tick()
+    assert probe.snapshot().thread(kid, kid) is not None
+    # 0.3 s more unread, then it ends and is reaped: its parent counts 0.5 s.
+    _write(children, "")
+    _write(root_stat, _stat_line(ROOT, cutime=round(0.5 * tick)))
+    for name in ("schedstat", "syscall", "children"):
+        os.unlink(d / name)
+    os.rmdir(d)
+    os.rmdir(proc / str(kid) / "task")
+    os.unlink(proc / str(kid) / "stat")
+    os.rmdir(proc / str(kid))
+    for _ in range(20):
+        clock.advance(0.05)
+        probe.tick()
+    snap = probe.stop()
+    assert snap.process(kid) is not None and not snap.process(kid).alive
+    assert snap.process(kid).total.running_s == pytest.approx(0.5, abs=2 / tick)
+    assert snap.thread(kid, kid).total.running_s == pytest.approx(0.5, abs=2 / tick)
