@@ -114,9 +114,17 @@ def _add_size_options(p: argparse.ArgumentParser, *, single: bool, sub: bool = F
 _SUBPARSERS: dict = {}
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad input is one line and exit 2: the reason, and where the usage is (argparse's
+    own way prints the whole usage block above the reason, which buries it)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="conc-tui", formatter_class=fmt, epilog=EPILOG,
         description="Watch Python concurrency happen: the GIL holding threads back, "
                     "processes filling the cores, asyncio waiting on I/O. With no command, "
@@ -129,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="record every run of the app's session to FILE (see 'replay')")
     # Set by 'conc-tui serve' for the app it starts in each browser tab: no terminal there.
     parser.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", formatter_class=fmt, epilog=EPILOG,
                          help="one run, headless: 'id is done' lines, then a summary",

@@ -145,7 +145,8 @@ def test_a_bad_spec_is_refused_before_anything_runs(code, spec, words, monkeypat
     out = run_cli("run", "--workload", spec, "--json", "r.json", cwd=code)
     assert out.returncode == 2, out.stdout
     assert words in out.stderr and "Traceback" not in out.stderr
-    assert len(out.stderr.strip().splitlines()[-1]) > 0 and "is done" not in out.stdout
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr  # one line, no usage block
+    assert "is done" not in out.stdout
     assert not (code / "r.json").exists()
     monkeypatch.chdir(code)
     with pytest.raises(ConfigError, match="."):  # the app's check is the same one
