@@ -583,7 +583,8 @@ class ThreadTimeProbe:
         for pid in pids:
             proc = self._procs.get(pid)
             if (proc is not None and proc.alive and proc.listed > 0
-                    and self._count(pid) == proc.listed and not self._zombie(pid)):
+                    and self._thread_count(proc, keep_open=False) == proc.listed
+                    and not self._zombie(pid)):
                 # Known, and as many threads as when last listed: with a thousand worker
                 # processes, listing each one's threads was a third of a search.
                 total += proc.listed
@@ -717,12 +718,15 @@ class ThreadTimeProbe:
                         and self._open_track(tr):
                     self._active.append(tr)
 
-    def _thread_count(self, proc: _Proc) -> int | None:
+    def _thread_count(self, proc: _Proc, keep_open: bool = True) -> int | None:
         """How many threads ``proc`` has: procfs gives a task directory 2 + threads
-        links, and fstat of a directory held open costs under a microsecond. None when
-        it cannot be read (a filesystem whose directories count no links, as in some
-        test trees, then lists every time)."""
+        links, and fstat of a directory held open costs under a microsecond (a stat of
+        its path, for a process not relisted every tick, about one). None when it cannot
+        be read (a filesystem whose directories count no links, as in some test trees,
+        then lists every time)."""
         try:
+            if not keep_open and proc.fd_stat < 0:
+                return os.stat(f"{self.proc}/{proc.pid}/task").st_nlink - 2
             if proc.fd_stat < 0:
                 proc.fd_stat = os.open(f"{self.proc}/{proc.pid}/task",
                                        os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
@@ -737,13 +741,6 @@ class ThreadTimeProbe:
                 os.close(fd)
             except OSError:
                 pass
-
-    def _count(self, pid: int) -> int | None:
-        """Threads of ``pid`` from its task directory's link count (2 + threads)."""
-        try:
-            return os.stat(f"{self.proc}/{pid}/task").st_nlink - 2
-        except OSError:
-            return None
 
     def _zombie(self, pid: int) -> bool:
         state = self._states.get(pid)  # read by this search's scan of /proc, if it was one
