@@ -264,6 +264,17 @@ def own_cpu(app: psutil.Process) -> float:
     return sum(app.cpu_times()[:2]) + sampler_cpu(app)
 
 
+def main_thread_cpu(app: psutil.Process) -> float:
+    """CPU seconds of the app's main thread: Textual's loop, drawing, the frames (the
+    rest of the app's CPU is its other threads: the thread-time probe, sample takers,
+    the run's event reader)."""
+    try:
+        return next((t.user_time + t.system_time for t in app.threads() if t.id == app.pid),
+                    0.0)
+    except psutil.Error:
+        return 0.0
+
+
 def sampler_cpu(app: psutil.Process) -> float:
     """CPU seconds of the app's own sampling process."""
     total = 0.0
@@ -374,6 +385,7 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
         t_start = time.perf_counter()
         cpu0 = own_cpu(app)
         sampler0 = sampler_cpu(app)
+        main0 = main_thread_cpu(app)
         tree0 = sum(app.cpu_times()[:4])
         me0 = sum(psutil.Process().cpu_times()[:2])
         busy0 = machine_busy()
@@ -410,6 +422,7 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
         t_end = time.perf_counter()
         cpu1 = own_cpu(app)
         sampler1 = sampler_cpu(app)
+        main1 = main_thread_cpu(app)
         time.sleep(0.2)  # the runner is reaped by now; its CPU is in the app's children times
         tree1 = sum(app.cpu_times()[:4])
         me1 = sum(psutil.Process().cpu_times()[:2])
@@ -437,6 +450,7 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
             app_cpu_nokeys_pct=100 * (cpu1 - cpu0 - key_cpu) / (wall - key_wall)
             if wall > key_wall else float("nan"),
             sampler_cpu_pct=100 * (sampler1 - sampler0) / wall if wall > 0 else float("nan"),
+            main_cpu_pct=100 * (main1 - main0) / wall if wall > 0 else float("nan"),
             processes_seen=tree.most, feed_max_ms=term.feed_max * 1000,
             lag_max_ms=term.lag_max * 1000,
             run_cores=(tree1 - tree0) / wall if wall > 0 else float("nan"),
@@ -553,6 +567,8 @@ def main() -> int:
     for r in results:
         extra = (f"  {r['name']}: {r['key_made']} key presses, {r['key_n']} answered · quit took {fmt(r['quit_s'], '.2f')} s · up to "
                  f"{r['processes_seen']} processes under the app · of the app's CPU, its "
+                 f"main thread {r['main_cpu_pct']:.1f}%, other threads "
+                 f"{r['app_cpu_pct'] - r['main_cpu_pct'] - r['sampler_cpu_pct']:.1f}%, "
                  f"sampling process {r['sampler_cpu_pct']:.1f}% · app wrote "
                  f"{r['bytes_per_s'] / 1024:.0f} KiB/s\n    app + run {r['run_cores']:.2f} cores · "
                  f"this benchmark {r['bench_cpu_pct']:.0f}% · other work on the machine "
