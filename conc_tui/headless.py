@@ -436,10 +436,7 @@ class _ScaleReport(_CompareReport):
         if fit is None:
             out.print("Amdahl's law: no fit without a finished one-worker run", markup=False)
             return
-        most = ("no limit" if fit.max_speedup == float("inf")
-                else f"at most {fit.max_speedup:.1f}x")
-        out.print(f"Amdahl's law: serial fraction {fit.serial_fraction:.1%} → {most} with any "
-                  f"number of workers (fit error {fit.rmse:.2f}x)", markup=False)
+        out.print(f"Amdahl's law: {fit.text()}", markup=False)
 
 
 def scale_table(sweep, title: str | None, plain: bool) -> Table:

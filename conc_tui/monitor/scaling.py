@@ -48,6 +48,14 @@ class Fit:
     max_speedup: float  # 1 / s: the most any number of workers can give (inf when s = 0)
     rmse: float  # root mean square of measured minus fitted speedup
 
+    def most_text(self) -> str:
+        return "no limit" if math.isinf(self.max_speedup) else f"at most {self.max_speedup:.1f}x"
+
+    def text(self) -> str:
+        """What the fit says, in one sentence (the summary's and the app's)."""
+        return (f"serial fraction {self.serial_fraction:.1%} → {self.most_text()} with any "
+                f"number of workers (fit ±{self.rmse:.2f}x)")
+
 
 def fit_amdahl(points: Sequence[tuple[float, float]]) -> Fit | None:
     """Fit ``s`` to (workers, speedup) points; None without a point beyond one worker."""

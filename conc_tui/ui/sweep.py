@@ -40,11 +40,9 @@ def fit_text(sweep: Scaling, short: bool = False) -> str:
     fit = sweep.fit()
     if fit is None:
         return "" if short else "no fit yet: it needs the 1-worker run and one more"
-    most = "no limit" if math.isinf(fit.max_speedup) else f"at most {fit.max_speedup:.1f}x"
     if short:
-        return f"serial {fit.serial_fraction:.0%} · {most}"
-    return (f"serial fraction {fit.serial_fraction:.1%} → {most} with any number of "
-            f"workers (fit ±{fit.rmse:.2f}x)")
+        return f"serial {fit.serial_fraction:.0%} · {fit.most_text()}"
+    return fit.text()
 
 
 class Sweep:
