@@ -372,17 +372,8 @@ def _n(x: float, digits: int = 4) -> float | int:
 
 
 def _four(t: Times, split: bool) -> list:
-    """running, core_wait, lock_wait, io_wait; without a split the last is all off-CPU time."""
-    if split:
-        return [_n(t.running_s), _n(t.core_wait_s), _n(t.lock_wait_s), _n(t.io_wait_s)]
-    return [_n(t.running_s), _n(t.core_wait_s), 0, _n(t.off_cpu_s)]
-
-
-def _times(v, split: bool) -> Times:
-    r, c, lock, other = (float(x) for x in v)
-    if split:
-        return Times(r, c, lock, other, lock + other)
-    return Times(r, c, 0.0, 0.0, other)
+    """running, core_wait, lock_wait, io_wait, rounded (see ``Times.four``)."""
+    return [_n(x) for x in t.four(split)]
 
 
 class ThreadTimeEncoder:
@@ -468,16 +459,17 @@ class ThreadTimeDecoder:
             return Snapshot(available=False, reason=str(obj["na"]),
                             notes=tuple(map(str, obj.get("notes") or ())))
         split = bool(obj.get("split", True))
+        four = Times.from_four
         for row in obj["th"]:
             code = int(row[3])
             th = ThreadTimes(int(row[0]), int(row[1]), bool(row[2]),
                              _STATE_NAMES[code] if 0 <= code < len(_STATE_NAMES) else "",
-                             _times(row[6:10], split), _times(row[10:14], split),
+                             four(row[6:10], split), four(row[10:14], split),
                              float(row[4]), float(row[5]))
             self._threads[(th.pid, th.tid)] = th
         for row in obj["pr"]:
             p = ProcessTimes(int(row[0]), bool(row[1]), int(row[2]), int(row[3]),
-                             _times(row[4:8], split), _times(row[8:12], split))
+                             four(row[4:8], split), four(row[8:12], split))
             self._procs[p.pid] = p
         if "notes" in obj:
             self._notes = tuple(map(str, obj["notes"]))
@@ -487,8 +479,8 @@ class ThreadTimeDecoder:
         ever, frac, last_frac = obj.get("sampled") or (0, 1.0, 1.0)
         return Snapshot(
             available=True, notes=self._notes, lock_split=split, wall_s=float(obj["w"]),
-            interval_s=float(obj["iv"]), total=_times(obj["tot"], split),
-            last=_times(obj["last"], split), states_now=MappingProxyType(now),
+            interval_s=float(obj["iv"]), total=four(obj["tot"], split),
+            last=four(obj["last"], split), states_now=MappingProxyType(now),
             threads_seen=int(obj["seen"]), threads_live=int(obj["live"]),
             processes_live=int(obj["procs"]), sampled=bool(ever),
             sampled_fraction=float(frac), last_sampled_fraction=float(last_frac),
@@ -510,5 +502,5 @@ class ThreadLine:
 
 
 __all__ = ["FORMAT", "VERSION", "Recorder", "Recording", "RecordedRun", "RecordingError",
-           "RecordingReader", "ThreadLine", "ThreadTimeDecoder", "ThreadTimeEncoder", "read_recording",
-           "machine_info"]
+           "RecordingReader", "ThreadLine", "ThreadTimeDecoder", "ThreadTimeEncoder",
+           "read_recording", "machine_info"]

@@ -144,6 +144,21 @@ class Times:
             cands.append((OFF_CPU, self.off_cpu_s))
         return max(cands, key=lambda c: c[1])[0]
 
+    def four(self, split: bool = True) -> tuple[float, float, float, float]:
+        """running, core_wait, lock_wait, io_wait; without a lock/other split (``split``
+        False) lock_wait is 0 and the last is all the off-CPU time."""
+        if split:
+            return (self.running_s, self.core_wait_s, self.lock_wait_s, self.io_wait_s)
+        return (self.running_s, self.core_wait_s, 0.0, self.off_cpu_s)
+
+    @classmethod
+    def from_four(cls, four, split: bool = True) -> "Times":
+        """The inverse of ``four``."""
+        r, c, lock, other = (float(x) for x in four)
+        if split:
+            return cls(r, c, lock, other, lock + other)
+        return cls(r, c, 0.0, 0.0, other)
+
     def scaled(self, k: float) -> "Times":
         if k == 1.0:
             return self

@@ -40,13 +40,6 @@ def state_word(state: str, gil: bool | None, short: bool = False) -> str:
     return (SHORT_WORDS if short else STATE_WORDS).get(state, state)
 
 
-def _vals(t: Times, split: bool) -> tuple[float, float, float, float]:
-    """The four states' seconds; without a lock/other split, off-CPU time counts as other."""
-    if split:
-        return (t.running_s, t.core_wait_s, t.lock_wait_s, t.io_wait_s)
-    return (t.running_s, t.core_wait_s, 0.0, t.off_cpu_s)
-
-
 class History:
     """Seconds per state of each thread over time, on bins shared by every thread.
 
@@ -185,7 +178,7 @@ class ThreadWatch:
                 old = prev.get(key)
                 if old is not None and old[0] is th:
                     continue  # not read again since (ended, or outside the window)
-                vals = _vals(th.total, split)
+                vals = th.total.four(split)
                 t1 = th.updated_s
                 if old is None:
                     t0 = max(0.0, t1 - th.covered_s)
@@ -257,7 +250,7 @@ class Breakdown:
         if not self.available:
             return f"thread time: not measured ({self.reason})"
         t = self.total
-        vals = dict(zip(STATE_ORDER, _vals(t, self.lock_split)))
+        vals = dict(zip(STATE_ORDER, t.four(self.lock_split)))
         total = t.total_s or 1.0
         parts = []
         for s in STATE_ORDER:
@@ -271,7 +264,7 @@ class Breakdown:
 
 
 def times_json(t: Times, split: bool = True) -> dict:
-    run, core, lock, io = _vals(t, split)
+    run, core, lock, io = t.four(split)
     out = {"running_s": round(run, 4), "core_wait_s": round(core, 4),
            "lock_wait_s": round(lock, 4) if split else None, "io_wait_s": round(io, 4)}
     if not split:

@@ -19,7 +19,7 @@ import json
 
 from .recording import RecordedRun, Recording
 from .runstate import RunState
-from .threadwatch import STATE_ORDER, _vals, state_word
+from .threadwatch import STATE_ORDER, state_word
 
 MACHINE_PID = 1  # the counters of the whole machine
 
@@ -135,7 +135,7 @@ def _thread_counters(run: RecordedRun, pid: int, end_of_run: float,
         if ts <= last_ts:
             continue
         last_ts = ts
-        vals = _vals(snap.last, split)
+        vals = snap.last.four(split)
         out.append({"ph": "C", "name": THREAD_COUNTER, "pid": pid, "tid": 0, "ts": ts,
                     "args": {w: round(v / snap.interval_s, 2) for w, v, s in
                              zip(words, vals, STATE_ORDER) if split or s != "lock_wait"}})
