@@ -761,11 +761,8 @@ class ThreadTimeProbe:
         state = self._states.get(pid)  # read by this search's scan of /proc, if it was one
         if state is not None:
             return state in (b"Z", b"X")
-        try:
-            with open(f"{self.proc}/{pid}/stat", "rb") as f:
-                return f.read().rpartition(b")")[2].split()[0] in (b"Z", b"X")
-        except (OSError, IndexError):
-            return False  # unreadable or gone: the thread listing decides
+        fields = self._stat(f"{pid}")
+        return bool(fields) and fields[0] in (b"Z", b"X")  # (unreadable: the listing decides)
 
     def _tree(self) -> list[int]:
         """The root and every descendant process (root first); [] when the root is gone.
@@ -1032,12 +1029,10 @@ class ThreadTimeProbe:
         """When a thread found after start began, on our clock (from /proc stat's start
         time, in clock ticks since boot); without it, assume it never left a CPU."""
         try:
-            with open(f"{self.proc}/{tr.pid}/task/{tr.tid}/stat", "rb") as f:
-                data = f.read()
-            ticks = int(data.rpartition(b")")[2].split()[19])  # field 22: starttime
+            ticks = int(self._stat(f"{tr.pid}/task/{tr.tid}")[19])  # field 22: starttime
             boot_now = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
             born = now - (boot_now - ticks * 1_000_000_000 // self._clk_tck)
-        except (OSError, ValueError, IndexError, AttributeError):
+        except (TypeError, ValueError, IndexError, AttributeError):
             born = now - on_cpu_or_queued
         # It cannot predate the probe, nor be later than what it has already run.
         return max(self._t0, min(born, now - on_cpu_or_queued))
@@ -1243,14 +1238,22 @@ class ThreadTimeProbe:
                                      p.last, p.covered_s, t_s)
         self._reaped_added += extra
 
+    def _stat(self, path: str) -> list[bytes] | None:
+        """The fields of ``/proc/PATH/stat`` after the command name (state first), or None
+        when it cannot be read. (The name may hold spaces and ")": split after the last.)"""
+        try:
+            with open(f"{self.proc}/{path}/stat", "rb") as f:
+                return f.read().rpartition(b")")[2].split()
+        except OSError:
+            return None
+
     def _stat_cpu(self, pid: int, children: bool = False) -> float | None:
         """utime + stime (or, ``children``, cutime + cstime) of ``pid`` in seconds."""
+        fields = self._stat(f"{pid}")
+        i = 13 if children else 11
         try:
-            with open(f"{self.proc}/{pid}/stat", "rb") as f:
-                fields = f.read().rpartition(b")")[2].split()
-            i = 13 if children else 11
             return (int(fields[i]) + int(fields[i + 1])) / self._clk_tck
-        except (OSError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError):
             return None
 
     def _publish(self, now: int, measured: int, dt_s: float = 0.0,
