@@ -1,9 +1,13 @@
 """Where a run's events come from: one narrow protocol, several sources.
 
 The session, the controller, the app and the headless CLI drive any source the same way.
-Today: ``RunnerSource`` (a runner process on this machine) and ``ScriptedSource`` (a script
-of events on a clock, for tests, screenshots and demos). A recorded run and a cluster are
-meant to be further sources of this same shape, so keep it narrow.
+``RunnerSource`` runs a runner process on this machine (the Dask host is one too),
+``ScriptedSource`` plays a script of events on a clock (tests, screenshots, demos),
+``RecordedSource`` and ``FollowedSource`` a recording, finished or growing. Keep it narrow.
+
+One optional member: a source that brings its own thread time (a recording) has
+``thread_watch()``, returning a ``ThreadWatch`` the controller uses instead of starting the
+thread-time probe on ``runner_pid``.
 """
 from __future__ import annotations
 
