@@ -68,7 +68,7 @@ class GilProbe:
             _by_thread=MappingProxyType(dict(self.threads)))
         self.on_publish(self.snap)
 
-    def stop(self):
+    def stop(self, tree_cpu_s=None):
         self.publish()  # the run's tail, as the real probe's stop() reads it
         return self.snap
 

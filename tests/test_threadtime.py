@@ -230,6 +230,27 @@ while time.process_time() < 0.3:   # 0.3 s on a CPU, then it ends
 
 
 @real_proc
+def test_a_root_reaped_before_it_was_read_again_counts_from_its_rusage():
+    # A runner that ends within the probe's first tick (a tiny run) took all it ran with
+    # it; the caller, who reaped it, knows how much. No background ticks: deterministic.
+    def run(pass_rusage):
+        child = subprocess.Popen([sys.executable, "-c", "import time\n"
+                                  "while time.process_time() < 0.15: pass"])
+        probe = ThreadTimeProbe(child.pid).start(background=False)
+        _, _, usage = os.wait4(child.pid, 0)
+        child.returncode = 0
+        cpu = usage.ru_utime + usage.ru_stime
+        return cpu, probe.stop(cpu if pass_rusage else None)
+
+    cpu, snap = run(True)
+    assert snap.total.running_s == pytest.approx(cpu, abs=0.005)
+    assert len(snap.threads) == 1 and snap.threads[0].total.running_s == snap.total.running_s
+    assert snap.process(snap.threads[0].pid).total.running_s == snap.total.running_s
+    _, unread = run(False)
+    assert unread.total.running_s == 0.0  # what the fix is for
+
+
+@real_proc
 def test_short_lived_threads_are_seen():
     # A thread every 0.15 s, each living 0.3 s: a search of the tree every 0.5 s alone
     # would miss about half of them.

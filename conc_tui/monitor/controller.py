@@ -322,7 +322,8 @@ class Controller:
         watch = self.watch
         if watch is None or self.shown is not session:
             return
-        snap = watch.stop()
+        # The runner has been reaped by now: its rusage counts what it ran unread.
+        snap = watch.stop(getattr(session.source, "reaped_cpu_s", None))
         if self.recorder is not None:
             self.recorder.thread_time(self._recording_run, snap, watch.offset_s, final=True)
         runner = session.started.pid if session.started is not None else session.runner_pid

@@ -90,7 +90,8 @@ class RecordedWatch(ThreadWatch):
     def start(self) -> "RecordedWatch":
         return self
 
-    def stop(self) -> Snapshot:
+    def stop(self, tree_cpu_s: float | None = None) -> Snapshot:
+        # (The recording holds the final figures; a reaped runner has nothing to add.)
         if not self.final:
             self.advance(None)
         self.final = True

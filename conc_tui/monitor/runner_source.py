@@ -156,6 +156,12 @@ class RunnerSource:
         return max(0.0, end - self._t_start)
 
     @property
+    def reaped_cpu_s(self) -> float | None:
+        """CPU seconds of the runner and its reaped children, once it has been reaped."""
+        proc = self._process
+        return proc.rusage_cpu if proc is not None and proc.reaped else None
+
+    @property
     def stderr_tail(self) -> str:
         return self._process.stderr_tail if self._process is not None else ""
 

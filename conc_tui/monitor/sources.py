@@ -5,9 +5,10 @@ The session, the controller, the app and the headless CLI drive any source the s
 ``ScriptedSource`` plays a script of events on a clock (tests, screenshots, demos),
 ``RecordedSource`` and ``FollowedSource`` a recording, finished or growing. Keep it narrow.
 
-One optional member: a source that brings its own thread time (a recording) has
+Two optional members: a source that brings its own thread time (a recording) has
 ``thread_watch()``, returning a ``ThreadWatch`` the controller uses instead of starting the
-thread-time probe on ``runner_pid``.
+thread-time probe on ``runner_pid``; a source that reaps its runner has ``reaped_cpu_s``,
+the runner's CPU time with its reaped children's, which the probe's last reading needs.
 """
 from __future__ import annotations
 

@@ -357,6 +357,7 @@ class ThreadTimeProbe:
         self._reaped_base: float | None = None  # the root's cutime + cstime at start (s)
         self._reaped_seen = 0.0  # running time measured of processes that have ended
         self._reaped_added = 0.0  # running time _settle_reaped has given them
+        self._tree_cpu_s: float | None = None  # see stop()
         self._tracks: dict[tuple[int, int], _Track] = {}  # every thread, latest per key
         self._order: list[_Track] = []  # live threads, the rotation's order
         self._cursor = 0
@@ -417,9 +418,14 @@ class ThreadTimeProbe:
                 self._thread.start()
         return self
 
-    def stop(self) -> Snapshot:
+    def stop(self, tree_cpu_s: float | None = None) -> Snapshot:
         """End the thread, take one last reading (the tail of the run), close every file.
-        Returns the final snapshot. Safe to call twice."""
+        Returns the final snapshot. Safe to call twice.
+
+        ``tree_cpu_s``: when the caller has reaped the root already, its CPU time and its
+        reaped children's (wait4's rusage). A root that ended before the probe read it
+        again took what it ran since with it (all of it, in a run shorter than a tick);
+        this says how much (see ``_settle_root``)."""
         with self._lock:
             self._stop.set()
             if self._thread is not None:
@@ -429,6 +435,7 @@ class ThreadTimeProbe:
                 try:
                     c0 = time.thread_time()
                     self._read()
+                    self._tree_cpu_s = tree_cpu_s
                     self._close_interval(self._clock(), final=True)
                     self._published()
                     self._cpu_s += time.thread_time() - c0
@@ -1130,6 +1137,8 @@ class ThreadTimeProbe:
                                  tr.covered, t_s)
         if not self._sampling:
             self._settle_ended(t_s)
+            if final:
+                self._settle_root(t_s)
             self._settle_reaped(t_s)
         # Thread-seconds lived, for scaling up what a window measured (an estimate: the
         # live count at the interval's end stands for the whole interval).
@@ -1223,20 +1232,45 @@ class ThreadTimeProbe:
         extra = (cpu - self._reaped_base) - self._reaped_seen - self._reaped_added
         if extra <= 2.0 / self._clk_tck or not kids:
             return  # rounding, or zombies counted here before their parent reaped them
-        share = extra / len(kids)
+        self._give(kids, extra, t_s)
+        self._reaped_added += extra
+
+    def _settle_root(self, t_s: float) -> None:
+        """At the end, when the caller reaped the root before ``stop``: what the root and
+        its reaped children ran (``tree_cpu_s``) over the running time measured of the
+        whole tree is what the processes that ended since their last reading ran unseen:
+        it goes to them (the root and its children that ended since the last interval)."""
+        cpu = self._tree_cpu_s
+        root = self._procs.get(self.root_pid)
+        if cpu is None or root is None or root.alive:
+            return  # a live root is read, and its children settled, as usual
+        measured = sum(p.m[0] for p in self._ended_procs) + sum(
+            p.m[0] for p in self._procs.values())
+        extra = cpu - measured
+        if extra > 2.0 / self._clk_tck:
+            self._give([root] + self._ended_kids, extra, t_s)
+            self._reaped_added += extra  # (not again by _settle_reaped)
+
+    def _give(self, procs: list[_Proc], extra: float, t_s: float) -> None:
+        """Add ``extra`` seconds running to ``procs`` (equal shares, no better being
+        known), each share to the threads of the process that were read (or, if none was,
+        to its first: a root that ended before its first interval)."""
+        share = extra / len(procs)
         threads: dict[int, list[_Track]] = {}
         for tr in self._tracks.values():
             threads.setdefault(id(tr.proc), []).append(tr)
-        for proc in kids:
+        for proc in procs:
             proc.m[0] += share
             proc.touched = True
-            mine = [tr for tr in threads.get(id(proc), ()) if tr.pub is not None]
+            mine = threads.get(id(proc), [])
+            mine = [tr for tr in mine if tr.pub is not None] or mine[:1]
             for tr in mine:
                 tr.tot[0] += share / len(mine)
                 p = tr.pub
-                tr.pub = ThreadTimes(p.pid, p.tid, p.alive, p.state, Times(*tr.tot),
-                                     p.last, p.covered_s, t_s)
-        self._reaped_added += extra
+                tr.pub = (ThreadTimes(p.pid, p.tid, p.alive, p.state, Times(*tr.tot),
+                                      p.last, p.covered_s, t_s) if p is not None else
+                          ThreadTimes(tr.pid, tr.tid, tr.alive, "", Times(*tr.tot), ZERO,
+                                      tr.covered or t_s, t_s))
 
     def _stat(self, path: str) -> list[bytes] | None:
         """The fields of ``/proc/PATH/stat`` after the command name (state first), or None

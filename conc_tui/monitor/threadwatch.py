@@ -148,10 +148,11 @@ class ThreadWatch:
             self.snapshot = self.probe.snapshot()
         return self
 
-    def stop(self) -> Snapshot:
-        """Stop the probe (its last reading covers the run's tail); idempotent."""
+    def stop(self, tree_cpu_s: float | None = None) -> Snapshot:
+        """Stop the probe (its last reading covers the run's tail); idempotent.
+        ``tree_cpu_s``: see ``ThreadTimeProbe.stop``."""
         if self.probe is not None and not self.final:
-            snap = self.probe.stop()
+            snap = self.probe.stop(tree_cpu_s)
             with self.lock:
                 self.snapshot = snap
         self.final = True
