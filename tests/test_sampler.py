@@ -142,3 +142,41 @@ def test_the_tree_reader_keeps_its_members_files_open_and_lets_go_when_they_end(
         child.kill()
         child.wait()
         child.stdout.close()
+
+
+def test_the_tree_reader_reads_no_process_outside_the_tree_twice_yet_finds_new_members():
+    # Reading the machine's other processes every sample was a fifth of a sample's cost;
+    # a process outside the tree cannot join it, but a new worker must still be found.
+    import os
+    import subprocess
+    import sys
+
+    from conc_tui.monitor.sampler import _TreeReader
+
+    code = ("import os, sys, time\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "if os.fork() == 0:\n"
+            "    time.sleep(60); os._exit(0)\n"
+            "print('forked', flush=True)\n"
+            "time.sleep(60)\n")
+    root = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        root.stdout.readline()
+        reader = _TreeReader(root.pid)
+        assert reader.read()[1] == 1
+        assert os.getpid() in reader.outside  # this test's process: not of the tree
+        looked_at: list[int] = []
+        fields = reader._fields
+        reader._fields = lambda pid: looked_at.append(pid) or fields(pid)
+        root.stdin.write("go\n")
+        root.stdin.flush()
+        root.stdout.readline()
+        assert reader.read()[1] == 2  # the new worker is found
+        kid = psutil.Process(root.pid).children()[0].pid
+        assert kid in looked_at and root.pid in looked_at
+        assert os.getpid() not in looked_at
+    finally:
+        os.killpg(root.pid, 9)
+        root.wait()

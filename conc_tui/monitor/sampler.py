@@ -204,12 +204,19 @@ class _TreeReader:
     Every sample lists /proc and reads each process's stat to find the tree (a process's
     parent can change); a member's file is re-read with ``pread`` (2-3 us) instead of
     opened, read and closed (~10 us), which with a thousand workers was most of a sample.
-    At most ``max_open`` files are held; the rest are opened each time, as before."""
+    At most ``max_open`` files are held; the rest are opened each time, as before.
+
+    A process found outside the tree is not read again while its pid stays listed: it
+    cannot join the tree (a process is only ever re-parented to init or a subreaper, which
+    a run does not make), and reading the machine's other processes was a fifth of a
+    sample. (A pid ended and reused between two samples would be missed: it takes the
+    kernel's pids wrapping around within a second.)"""
 
     def __init__(self, root: int, max_open: int | None = None) -> None:
         self.root = root
         self.fds: dict[int, int] = {}
         self.max_open = _fd_budget() if max_open is None else max_open
+        self.outside: set[int] = set()  # pids seen outside the tree, still listed
 
     def close(self) -> None:
         for fd in self.fds.values():
@@ -250,11 +257,13 @@ class _TreeReader:
             names = os.listdir(_PROC)
         except OSError:
             return None
+        outside, listed = self.outside, set()
         for name in names:
             if not name.isdigit():
                 continue
             pid = int(name)
-            if pid == root:
+            listed.add(pid)
+            if pid == root or pid in outside:
                 continue
             f = self._fields(pid)
             if f is None or len(f) < 18:
@@ -272,6 +281,11 @@ class _TreeReader:
             members.add(pid)
             total += cpu_of[pid]
             stack.extend(children.get(pid, ()))
+        outside &= listed  # a pid no longer listed has ended: if it comes back, look again
+        # (Only when its parent was listed too: one started during the listing may be the
+        # child of a new member not yet listed.)
+        outside.update(pid for pid, ppid in parent_of.items()
+                       if pid not in members and (ppid in listed or ppid == 0))
         self._keep_open(members)
         return total, procs, own, nthreads
 

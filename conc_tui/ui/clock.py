@@ -65,7 +65,8 @@ class ElapsedClock(ThemeColours, ComponentStyles, Widget):
             self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        base = self.rich_style
+        # (rich_style walks the ancestors' styles: kept until the styles change)
+        base = self.memo_style("base", lambda: self.rich_style)
         width = self.content_region.width
         if y:
             return Strip.blank(width, base)
