@@ -149,13 +149,21 @@ _TYPES = {"int": int, "float": _NUMBER, "str": str, "dict": dict, "list": list, 
           "Optional[str]": (str, type(None)), "Optional[float]": _NUMBER + (type(None),)}
 
 
-def _check(cls, name, value):
-    want = _TYPES.get(next(f.type for f in dataclasses.fields(cls) if f.name == name))
+def _check(want, value):
     if want is None:
         return True
     if isinstance(value, bool) and want is not bool:
         return False
     return isinstance(value, want)
+
+
+# Each kind's fields as (name, type wanted, required), worked out once: a 10,000-task run
+# reads 20,000 lines, and asking ``dataclasses.fields`` per field made each line 8 us.
+_SCHEMA = {kind: [(f.name, _TYPES.get(f.type),
+                   f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING)
+                  for f in dataclasses.fields(cls)]
+           for kind, cls in KINDS.items()}
 
 
 def to_dict(event):
@@ -179,14 +187,14 @@ def from_dict(obj):
     if cls is None:
         return Unreadable(_clip(obj), "unknown event kind %r" % (kind,))
     values = {}
-    for f in dataclasses.fields(cls):
-        if f.name in obj:
-            value = obj[f.name]
-            if not _check(cls, f.name, value):
-                return Unreadable(_clip(obj), "%s: bad %s %r" % (kind, f.name, value))
-            values[f.name] = value
-        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            return Unreadable(_clip(obj), "%s without %s" % (kind, f.name))
+    for name, want, required in _SCHEMA[kind]:
+        if name in obj:
+            value = obj[name]
+            if not _check(want, value):
+                return Unreadable(_clip(obj), "%s: bad %s %r" % (kind, name, value))
+            values[name] = value
+        elif required:
+            return Unreadable(_clip(obj), "%s without %s" % (kind, name))
     return cls(**values)
 
 
