@@ -374,7 +374,8 @@ class ThreadTimeProbe:
         self._next_sched = 0
         self._next_discovery = 0
         self._tree_pids: frozenset[int] = frozenset()  # what the last search found
-        self._states: dict[int, bytes] = {}  # process states read by the last scan
+        # Process state and the stat fields after the parent, read by the last scan.
+        self._states: dict[int, tuple[bytes, bytes]] = {}
         self._quiet = 0  # searches in a row that found the same tree
         self._children_ok = True  # /proc/PID/task/TID/children exists
         self._sys_procs = 0  # processes on the system, last counted
@@ -605,7 +606,7 @@ class ThreadTimeProbe:
         for pid in pids:
             proc = self._procs.get(pid)
             if (proc is not None and proc.alive and proc.listed > 0
-                    and self._thread_count(proc, keep_open=False) == proc.listed
+                    and self._listed_count(proc) == proc.listed
                     and not self._zombie(pid)):
                 # Known, and as many threads as when last listed: with a thousand worker
                 # processes, listing each one's threads was a third of a search.
@@ -639,16 +640,19 @@ class ThreadTimeProbe:
         for proc in set(self._multi).difference(multi):
             self._close_stat(proc)
         self._multi = multi
-        # Searching the tree takes ~1 ms with 80 threads and tens of ms with a thousand
-        # processes: search less often when it is slow (keeping it under ~0.5% of a
-        # core), and when the tree has stayed the same (every interval, then every 2nd,
-        # then every 4th). A process found late is still counted from its birth, and
-        # threads that end are seen at once by their reads failing.
+        # Searching the tree takes ~1 ms with 80 threads and ~10 ms with a thousand
+        # processes: search less often when it is slow (keeping it under ~0.25% of a
+        # core: with a thousand sleeping workers and the window at its least, it was
+        # half of all the probe cost), and when the tree has stayed the same (every
+        # interval, then every 2nd, 4th, 8th; intervals are longer while sampling). A
+        # process found late is still counted from its birth, and threads that end are
+        # seen at once by their reads failing.
         pids = frozenset(live)
-        self._quiet = 0 if pids != self._tree_pids else min(self._quiet + 1, 2)
+        self._quiet = 0 if pids != self._tree_pids else min(self._quiet + 1, 3)
         self._tree_pids = pids
         cost = time.thread_time() - c0
-        wait_s = max(self.interval * (1 << self._quiet), cost * 200)
+        iv_s = max(self.interval, self._iv_ns / 1e9 + 0.5 / self.hz)
+        wait_s = max(iv_s * (1 << self._quiet), cost * 400)
         self._next_discovery = now + int(wait_s * 1e9)
 
     def _list_tids(self, pid: int) -> set[int]:
@@ -756,6 +760,18 @@ class ThreadTimeProbe:
         except OSError:
             return None
 
+    def _listed_count(self, proc: _Proc) -> int | None:
+        """``_thread_count`` for the tree search: the scan of /proc, when the search made
+        one, read each process's thread count already (a stat of a thousand task
+        directories was a fifth of a search)."""
+        seen = self._states.get(proc.pid)
+        if seen is not None:
+            try:
+                return int(seen[1].split(None, 16)[15])  # stat field 20: num_threads
+            except (ValueError, IndexError):
+                pass
+        return self._thread_count(proc, keep_open=False)
+
     def _close_stat(self, proc: _Proc) -> None:
         if proc.fd_stat >= 0:
             fd, proc.fd_stat = proc.fd_stat, -1
@@ -765,9 +781,9 @@ class ThreadTimeProbe:
                 pass
 
     def _zombie(self, pid: int) -> bool:
-        state = self._states.get(pid)  # read by this search's scan of /proc, if it was one
-        if state is not None:
-            return state in (b"Z", b"X")
+        seen = self._states.get(pid)  # read by this search's scan of /proc, if it was one
+        if seen is not None:
+            return seen[0] in (b"Z", b"X")
         fields = self._stat(f"{pid}")
         return bool(fields) and fields[0] in (b"Z", b"X")  # (unreadable: the listing decides)
 
@@ -828,15 +844,21 @@ class ThreadTimeProbe:
         children: dict[int, list[int]] = {}
         names = [n for n in os.listdir(self.proc) if n.isdigit()]
         self._sys_procs = len(names)
+        flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+        base = self.proc + "/"
         for name in names:
+            # os.open and os.read: a buffered file object cost twice the read itself.
             try:
-                with open(f"{self.proc}/{name}/stat", "rb") as f:
-                    data = f.read()
+                fd = os.open(f"{base}{name}/stat", flags)
+                try:
+                    data = os.read(fd, 4096)
+                finally:
+                    os.close(fd)
                 # The command name may hold spaces and ")": the fields after the last ")"
-                # are state, ppid, ...
+                # are state, ppid, and the rest (with the thread count: _listed_count).
                 fields = data.rpartition(b")")[2].split(None, 2)
                 ppid = int(fields[1])
-                self._states[int(name)] = fields[0]
+                self._states[int(name)] = (fields[0], fields[2] if len(fields) > 2 else b"")
             except (OSError, ValueError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(name))
