@@ -275,11 +275,11 @@ class _Track:
 
 
 class _Proc:
-    __slots__ = ("pid", "alive", "tracks", "gone", "seen", "m", "cover", "life", "iv",
-                 "iv_n", "iv_cover", "iv_life", "pub", "fd_stat", "listed", "touched",
-                 "pub_iv", "cpu_gap", "ended_since")
+    __slots__ = ("pid", "alive", "tracks", "gone", "seen", "m", "cover", "life_base",
+                 "life_n", "life_at", "iv", "iv_n", "iv_cover", "iv_life", "pub", "fd_stat",
+                 "listed", "cpu_gap", "ended_since")
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, life_at: float = 0.0) -> None:
         self.pid = pid
         self.alive = True
         self.tracks: dict[int, _Track] = {}  # live threads by tid
@@ -287,14 +287,16 @@ class _Proc:
         self.seen = 0
         self.m = [0.0] * 5  # measured seconds per state, since start
         self.cover = 0.0  # thread-seconds measured
-        self.life = 0.0  # thread-seconds lived (estimate, for scaling under sampling)
+        # Thread-seconds lived (an estimate, for scaling under sampling): life_base, plus
+        # life_n threads for the intervals since life_at (see ThreadTimeProbe._life).
+        self.life_base = 0.0
+        self.life_n = 0
+        self.life_at = life_at
         self.iv = [0.0] * 5  # this interval
         self.iv_n = 0  # threads measured this interval
         self.iv_cover = 0.0  # thread-seconds measured this interval
         self.iv_life = 0.0  # thread-seconds lived this interval
         self.pub: ProcessTimes | None = None
-        self.touched = False  # its sums changed since ``pub`` was made
-        self.pub_iv = False  # ``pub`` holds figures of an interval (which the next clears)
         self.cpu_gap: float | None = None  # its CPU (stat) less its threads' running time
         self.ended_since: list[_Track] = []  # threads ended since the gap was taken
         self.fd_stat = -1  # /proc/PID/task, held open while its threads are relisted
@@ -383,6 +385,24 @@ class ThreadTimeProbe:
         self._multi: list[_Proc] = []  # processes whose threads are relisted every tick
         self._clk_tck = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self._cpu_s = 0.0
+        # Kept as they change, not summed over every process at every interval: with a
+        # thousand processes those passes were most of the probe's cost once its window
+        # was small. The tree's sums since start (measured seconds per state, and
+        # thread-seconds measured and lived) and of the last interval:
+        self._m_all = [0.0] * 5
+        self._cover_all = 0.0
+        self._life_all = 0.0
+        self._iv_all = [0.0] * 5
+        self._iv_cover_all = 0.0
+        self._iv_life_all = 0.0
+        self._live_threads = 0  # threads of live processes
+        self._life_clock = 0.0  # seconds of the intervals closed so far
+        self._life_rate = 0  # sum of life_n: threads lived a second, as last settled
+        self._changed: set[_Proc] = set()  # thread count or liveness changed: see _life
+        self._dirty: set[_Proc] = set()  # their ProcessTimes to make anew at _publish
+        self._iv_procs: list[_Proc] = []  # processes with figures this interval
+        self._processes: tuple[ProcessTimes, ...] = ()  # as last published
+        self._procs_pub: Mapping[int, ProcessTimes] = MappingProxyType({})
         self._pub = Snapshot(available=False, reason="not started")
 
     # ---- public -------------------------------------------------------------------------
@@ -621,7 +641,7 @@ class ThreadTimeProbe:
                 self._ended_procs.append(proc)
                 proc = None
             if proc is None:
-                proc = self._procs[pid] = _Proc(pid)
+                proc = self._procs[pid] = _Proc(pid, self._life_clock)
             total += len(tids)
             proc.listed = len(tids)
             self._sync_threads(proc, tids, first)
@@ -630,6 +650,8 @@ class ThreadTimeProbe:
                 for tr in list(proc.tracks.values()):
                     self._ended(tr)
                 proc.alive = False
+                self._changed.add(proc)
+                self._dirty.add(proc)
         self._tree_threads = total
         # Relisted every tick: the root (where a threads run starts its threads) and any
         # process with threads to come and go. Thousands of threads take milliseconds
@@ -674,6 +696,9 @@ class ThreadTimeProbe:
                 tr = _Track(proc.pid, tid, proc, new=not first)
                 proc.tracks[tid] = tr
                 proc.seen += 1
+                self._live_threads += 1
+                self._changed.add(proc)
+                self._dirty.add(proc)
                 self._seen += 1
                 self._order.append(tr)
                 old = self._tracks.get((proc.pid, tid))
@@ -713,7 +738,7 @@ class ThreadTimeProbe:
                 tids = self._list_tids(pid)
                 if not tids or len(self._active) + len(tids) > self._cap:
                     continue  # gone already, or no room: the tree search finds it
-                proc = self._procs[pid] = _Proc(pid)
+                proc = self._procs[pid] = _Proc(pid, self._life_clock)
                 proc.listed = len(tids)
                 for tr in self._sync_threads(proc, tids):
                     if self._open_track(tr):
@@ -875,7 +900,10 @@ class ThreadTimeProbe:
             return
         tr.alive = False
         self._close_track(tr)
-        tr.proc.tracks.pop(tr.tid, None)
+        if tr.proc.tracks.pop(tr.tid, None) is not None:
+            self._live_threads -= 1
+        self._changed.add(tr.proc)
+        self._dirty.add(tr.proc)
         tr.proc.gone.add(tr.tid)
         tr.proc.listed = -1  # another may have begun as it ended: list them again
         if tr.proc.tracks:  # the process lives on: see _settle_ended
@@ -1076,11 +1104,15 @@ class ThreadTimeProbe:
         dt_ns = max(1, now - self._iv_start)
         split = self._split
         if not final:
-            for proc in self._procs.values():
-                if proc.iv_n or proc.iv_cover:
-                    proc.iv = [0.0] * 5
-                    proc.iv_n = 0
-                    proc.iv_cover = 0.0
+            for proc in self._iv_procs:  # (only these hold figures of the last interval)
+                proc.iv = [0.0] * 5
+                proc.iv_n = 0
+                proc.iv_cover = 0.0
+            self._iv_procs = []
+            self._iv_all = [0.0] * 5
+            self._iv_cover_all = 0.0
+        iv_all = self._iv_all
+        m_all = self._m_all
         measured = 0
         counts = dict.fromkeys(STATES, 0)
         if not split:
@@ -1123,13 +1155,15 @@ class ThreadTimeProbe:
                 wait_s = max(tr.cur_wait / 1e9, tr.cur_span / 1e9 - run_s - off)
                 last = Times(run_s, wait_s, lock, off - lock if split else 0.0, off)
                 iv = proc.iv
-                iv[0] += last.running_s
-                iv[1] += last.core_wait_s
-                iv[2] += last.lock_wait_s
-                iv[3] += last.io_wait_s
-                iv[4] += off
+                if not proc.iv_n:
+                    self._iv_procs.append(proc)
+                for i, x in enumerate((last.running_s, last.core_wait_s, last.lock_wait_s,
+                                       last.io_wait_s, off)):
+                    iv[i] += x
+                    iv_all[i] += x
                 proc.iv_n += 1
                 proc.iv_cover += tr.cur_span / 1e9
+                self._iv_cover_all += tr.cur_span / 1e9
                 measured += 1
                 state = last.state
                 if tr.alive and state:
@@ -1148,9 +1182,11 @@ class ThreadTimeProbe:
             for i in range(5):
                 tot[i] += add[i]
                 m[i] += add[i]
+                m_all[i] += add[i]
             tr.covered += span
             proc.cover += span
-            proc.touched = True
+            self._cover_all += span
+            self._dirty.add(proc)
             tr.cur_run = tr.cur_wait = tr.cur_off = tr.cur_span = 0
             tr.gap_run = tr.gap_wait = tr.gap_off = tr.gap_span = 0
             tr.n_lock = tr.n_io = 0
@@ -1164,15 +1200,26 @@ class ThreadTimeProbe:
             self._settle_reaped(t_s)
         # Thread-seconds lived, for scaling up what a window measured (an estimate: the
         # live count at the interval's end stands for the whole interval).
+        # Kept per process as a count of threads from a time on (see _life), settled
+        # only for processes whose count changed: no pass over every process.
         dt_s = dt_ns / 1e9
-        for proc in self._procs.values():
-            if proc.alive and not final:
-                proc.iv_life = len(proc.tracks) * dt_s
-                proc.life += proc.iv_life
-            elif proc.alive:
-                proc.life += len(proc.tracks) * dt_s
-            else:
+        clock = self._life_clock
+        for proc in self._changed:
+            n = len(proc.tracks) if proc.alive else 0
+            proc.life_base += proc.life_n * (clock - proc.life_at)
+            proc.life_at = clock
+            self._life_rate += n - proc.life_n
+            proc.life_n = n
+        self._changed = set()
+        self._life_clock = clock + dt_s
+        self._life_all += self._life_rate * dt_s
+        if not final:
+            self._iv_life_all = self._life_rate * dt_s
+        for proc in self._iv_procs:  # (read only where the interval's figures are)
+            if not proc.alive:
                 proc.iv_life = 0.0
+            elif not final:
+                proc.iv_life = proc.life_n * dt_s
         self._iv_start = now
         if final:
             self._publish(now, measured, dt_s, counts, keep_live=self._pub)
@@ -1233,7 +1280,8 @@ class ThreadTimeProbe:
                         tr.pub = ThreadTimes(p.pid, p.tid, p.alive, p.state, Times(*tr.tot),
                                              p.last, p.covered_s, t_s)
                 proc.m[0] += extra
-                proc.touched = True
+                self._m_all[0] += extra
+                self._dirty.add(proc)
             proc.cpu_gap = cpu - proc.m[0]
 
     def _settle_reaped(self, t_s: float) -> None:
@@ -1283,7 +1331,8 @@ class ThreadTimeProbe:
             threads.setdefault(id(tr.proc), []).append(tr)
         for proc in procs:
             proc.m[0] += share
-            proc.touched = True
+            self._m_all[0] += share
+            self._dirty.add(proc)
             mine = threads.get(id(proc), [])
             mine = [tr for tr in mine if tr.pub is not None] or mine[:1]
             for tr in mine:
@@ -1312,52 +1361,45 @@ class ThreadTimeProbe:
         except (TypeError, ValueError, IndexError):
             return None
 
+    def _life(self, proc: _Proc) -> float:
+        """Thread-seconds ``proc`` lived, as of the last interval's end: each interval
+        counts the threads it had at that end (the same estimate for the whole)."""
+        return proc.life_base + proc.life_n * (self._life_clock - proc.life_at)
+
     def _publish(self, now: int, measured: int, dt_s: float = 0.0,
                  counts: dict[str, int] | None = None,
                  keep_live: Snapshot | None = None) -> None:
         split = self._split
-        procs_pub: dict[int, ProcessTimes] = {}  # latest holder of each pid
-        processes: list[ProcessTimes] = []
-        m_all, cover_all, life_all = [0.0] * 5, 0.0, 0.0
-        iv_all, iv_cover, iv_life, live_all = [0.0] * 5, 0.0, 0.0, 0
         by_thread: dict[tuple[int, int], ThreadTimes] = {}
         threads: list[ThreadTimes] = list(self._ended_pub)
         if counts is None:
             counts = dict.fromkeys(STATES + (() if split else (OFF_CPU,)), 0)
-        for proc in self._ended_procs + list(self._procs.values()):
+        # A process's figures are made anew only when something of it changed (its sums,
+        # its threads, or it holds an interval's figures, which the next clears): with a
+        # thousand processes, making every one at every interval cost 2.5% of a core.
+        # (Under sampling a process out of the window keeps its last scaled figures until
+        # it is read again, one rotation later; the tree's totals below are always
+        # current.)
+        dirty, self._dirty = self._dirty, set()
+        for proc in dirty:
             live = len(proc.tracks) if proc.alive else 0
-            pub = proc.pub
-            # Made anew only when something of it changed: with a thousand processes,
-            # making every one at every interval cost 2.5% of a core. (Under sampling a
-            # process out of the window keeps its last scaled figures until it is read
-            # again, one rotation later; the tree's totals below are always current.)
-            if (pub is None or proc.touched or proc.pub_iv or pub.alive != proc.alive
-                    or pub.threads_live != live or pub.threads_seen != proc.seen):
-                k = proc.life / proc.cover if self._ever_sampled and proc.cover > 0 else 1.0
-                # Scaled by thread-seconds (lived / measured), as the totals are.
-                sampling = self._sampling and proc.iv_cover > 0
-                kl = proc.iv_life / proc.iv_cover if sampling else 1.0
-                pub = proc.pub = ProcessTimes(proc.pid, proc.alive, proc.seen, live,
-                                              Times(*proc.m).scaled(k),
-                                              Times(*proc.iv).scaled(kl))
-                proc.touched = False
-                proc.pub_iv = proc.iv_n > 0
-            procs_pub[proc.pid] = pub
-            processes.append(pub)
-            m, iv = proc.m, proc.iv
-            m_all[0] += m[0]
-            m_all[1] += m[1]
-            m_all[2] += m[2]
-            m_all[3] += m[3]
-            m_all[4] += m[4]
-            if proc.iv_n:
-                for i in range(5):
-                    iv_all[i] += iv[i]
-                iv_cover += proc.iv_cover
-            cover_all += proc.cover
-            life_all += proc.life
-            iv_life += proc.iv_life
-            live_all += live
+            life = self._life(proc)
+            k = life / proc.cover if self._ever_sampled and proc.cover > 0 else 1.0
+            # Scaled by thread-seconds (lived / measured), as the totals are.
+            sampling = self._sampling and proc.iv_cover > 0
+            kl = proc.iv_life / proc.iv_cover if sampling else 1.0
+            proc.pub = ProcessTimes(proc.pid, proc.alive, proc.seen, live,
+                                    Times(*proc.m).scaled(k), Times(*proc.iv).scaled(kl))
+            if proc.iv_n > 0:
+                self._dirty.add(proc)
+        if dirty or not self._processes:
+            # (The latest holder of a reused pid is the one looked up by pid.)
+            procs = self._ended_procs + list(self._procs.values())
+            self._processes = tuple(p.pub for p in procs)
+            self._procs_pub = MappingProxyType({p.pid: p.pub for p in procs})
+        m_all, cover_all, life_all = self._m_all, self._cover_all, self._life_all
+        iv_all, iv_cover, iv_life = self._iv_all, self._iv_cover_all, self._iv_life_all
+        live_all = self._live_threads
         for tr in self._tracks.values():
             if tr.pub is not None:
                 threads.append(tr.pub)
@@ -1383,6 +1425,6 @@ class ThreadTimeProbe:
             and life_all > 0 else 1.0,
             last_sampled_fraction=last_fraction,
             probe_cpu_s=self._cpu_s,
-            threads=tuple(threads), processes=tuple(processes),
-            _by_thread=MappingProxyType(by_thread), _by_pid=MappingProxyType(procs_pub),
+            threads=tuple(threads), processes=self._processes,
+            _by_thread=MappingProxyType(by_thread), _by_pid=self._procs_pub,
         )
