@@ -54,6 +54,7 @@ import platform
 import threading
 import time
 from dataclasses import dataclass, field
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Callable, Mapping
 
@@ -303,6 +304,9 @@ class _Proc:
         self.listed = -1  # threads its task directory held when last listed
 
 
+_PUB, _PID = attrgetter("pub"), attrgetter("pid")
+
+
 class ThreadTimeProbe:
     """Measures where the time of every thread of ``root_pid``'s process tree goes.
 
@@ -402,6 +406,10 @@ class ThreadTimeProbe:
         self._dirty: set[_Proc] = set()  # their ProcessTimes to make anew at _publish
         self._iv_procs: list[_Proc] = []  # processes with figures this interval
         self._processes: tuple[ProcessTimes, ...] = ()  # as last published
+        # The published figures of the latest thread of each (pid, tid), in the order
+        # the threads were found (None until first measured): see _set_pub.
+        self._thread_pub: dict[tuple[int, int], ThreadTimes | None] = {}
+        self._unpub = 0  # the Nones there
         self._procs_pub: Mapping[int, ProcessTimes] = MappingProxyType({})
         self._pub = Snapshot(available=False, reason="not started")
 
@@ -705,6 +713,10 @@ class ThreadTimeProbe:
                 if old is not None and old.pub is not None:
                     self._ended_pub.append(old.pub)  # the tid was reused
                 self._tracks[(proc.pid, tid)] = tr
+                if self._thread_pub.get((proc.pid, tid)) is not None or \
+                        (proc.pid, tid) not in self._thread_pub:
+                    self._unpub += 1
+                self._thread_pub[(proc.pid, tid)] = None  # (a place in the order, kept)
                 new.append(tr)
         return new
 
@@ -913,8 +925,9 @@ class ThreadTimeProbe:
             if tr.proc.pid != self.root_pid:
                 self._ended_kids.append(tr.proc)  # see _settle_reaped
         if tr.pub is not None:
-            tr.pub = ThreadTimes(tr.pid, tr.tid, False, tr.pub.state, tr.pub.total,
-                                 tr.pub.last, tr.pub.covered_s, tr.pub.updated_s)
+            p = tr.pub
+            self._set_pub(tr, ThreadTimes(tr.pid, tr.tid, False, p.state, p.total, p.last,
+                                          p.covered_s, p.updated_s))
 
     # ---- the window ---------------------------------------------------------------------
 
@@ -1191,8 +1204,8 @@ class ThreadTimeProbe:
             tr.gap_run = tr.gap_wait = tr.gap_off = tr.gap_span = 0
             tr.n_lock = tr.n_io = 0
             state = state or (tr.pub.state if tr.pub is not None else "")
-            tr.pub = ThreadTimes(tr.pid, tr.tid, tr.alive, state, Times(*tot), last,
-                                 tr.covered, t_s)
+            self._set_pub(tr, ThreadTimes(tr.pid, tr.tid, tr.alive, state, Times(*tot),
+                                          last, tr.covered, t_s))
         if not self._sampling:
             self._settle_ended(t_s)
             if final:
@@ -1277,8 +1290,9 @@ class ThreadTimeProbe:
                     tr.tot[0] += share
                     if tr.pub is not None:
                         p = tr.pub
-                        tr.pub = ThreadTimes(p.pid, p.tid, p.alive, p.state, Times(*tr.tot),
-                                             p.last, p.covered_s, t_s)
+                        self._set_pub(tr, ThreadTimes(p.pid, p.tid, p.alive, p.state,
+                                                      Times(*tr.tot), p.last, p.covered_s,
+                                                      t_s))
                 proc.m[0] += extra
                 self._m_all[0] += extra
                 self._dirty.add(proc)
@@ -1338,10 +1352,11 @@ class ThreadTimeProbe:
             for tr in mine:
                 tr.tot[0] += share / len(mine)
                 p = tr.pub
-                tr.pub = (ThreadTimes(p.pid, p.tid, p.alive, p.state, Times(*tr.tot),
-                                      p.last, p.covered_s, t_s) if p is not None else
-                          ThreadTimes(tr.pid, tr.tid, tr.alive, "", Times(*tr.tot), ZERO,
-                                      tr.covered or t_s, t_s))
+                self._set_pub(tr, ThreadTimes(p.pid, p.tid, p.alive, p.state,
+                                              Times(*tr.tot), p.last, p.covered_s, t_s)
+                              if p is not None else
+                              ThreadTimes(tr.pid, tr.tid, tr.alive, "", Times(*tr.tot),
+                                          ZERO, tr.covered or t_s, t_s))
 
     def _stat(self, path: str) -> list[bytes] | None:
         """The fields of ``/proc/PATH/stat`` after the command name (state first), or None
@@ -1361,6 +1376,16 @@ class ThreadTimeProbe:
         except (TypeError, ValueError, IndexError):
             return None
 
+    def _set_pub(self, tr: _Track, pub: ThreadTimes) -> None:
+        """Give ``tr`` new published figures (what the next snapshot holds for it, if it
+        is still the latest thread of its (pid, tid))."""
+        tr.pub = pub
+        key = (tr.pid, tr.tid)
+        if self._tracks.get(key) is tr:
+            if self._thread_pub.get(key) is None:
+                self._unpub -= 1
+            self._thread_pub[key] = pub
+
     def _life(self, proc: _Proc) -> float:
         """Thread-seconds ``proc`` lived, as of the last interval's end: each interval
         counts the threads it had at that end (the same estimate for the whole)."""
@@ -1370,7 +1395,6 @@ class ThreadTimeProbe:
                  counts: dict[str, int] | None = None,
                  keep_live: Snapshot | None = None) -> None:
         split = self._split
-        by_thread: dict[tuple[int, int], ThreadTimes] = {}
         threads: list[ThreadTimes] = list(self._ended_pub)
         if counts is None:
             counts = dict.fromkeys(STATES + (() if split else (OFF_CPU,)), 0)
@@ -1395,15 +1419,19 @@ class ThreadTimeProbe:
         if dirty or not self._processes:
             # (The latest holder of a reused pid is the one looked up by pid.)
             procs = self._ended_procs + list(self._procs.values())
-            self._processes = tuple(p.pub for p in procs)
-            self._procs_pub = MappingProxyType({p.pid: p.pub for p in procs})
+            self._processes = tuple(map(_PUB, procs))
+            self._procs_pub = MappingProxyType(dict(zip(map(_PID, procs), self._processes)))
         m_all, cover_all, life_all = self._m_all, self._cover_all, self._life_all
         iv_all, iv_cover, iv_life = self._iv_all, self._iv_cover_all, self._iv_life_all
         live_all = self._live_threads
-        for tr in self._tracks.values():
-            if tr.pub is not None:
-                threads.append(tr.pub)
-                by_thread[(tr.pid, tr.tid)] = tr.pub
+        # (Kept as the figures change: a pass over a thousand threads was a tenth of an
+        # interval's cost.)
+        pubs = self._thread_pub
+        if self._unpub:
+            by_thread = {k: v for k, v in pubs.items() if v is not None}
+        else:
+            by_thread = pubs.copy()
+        threads.extend(by_thread.values())
         k_all = life_all / cover_all if self._ever_sampled and cover_all > 0 else 1.0
         kl_all = iv_life / iv_cover if self._sampling and iv_cover > 0 else 1.0
         last = Times(*iv_all).scaled(kl_all)
