@@ -49,6 +49,7 @@ Standard library only, and no Textual: the headless CLI and the app use it the s
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import platform
 import threading
@@ -229,6 +230,12 @@ class Snapshot:
                                 repr=False, compare=False)
     _by_pid: Mapping = field(default_factory=lambda: MappingProxyType({}),
                              repr=False, compare=False)
+    # For a follower of every snapshot (ThreadWatch.ingest): ``_fresh`` holds the threads
+    # of ``threads`` whose figures changed since the probe's snapshot numbered
+    # ``_after`` (the one before this, ``_seq``); the others are the same objects.
+    _seq: int = field(default=0, repr=False, compare=False)
+    _after: int = field(default=0, repr=False, compare=False)
+    _fresh: tuple | None = field(default=None, repr=False, compare=False)
 
     def thread(self, pid: int, tid: int) -> ThreadTimes | None:
         return self._by_thread.get((pid, tid))
@@ -305,6 +312,7 @@ class _Proc:
 
 
 _PUB, _PID = attrgetter("pub"), attrgetter("pid")
+_SEQ = itertools.count(1)  # snapshot numbers, unique across probes
 
 
 class ThreadTimeProbe:
@@ -410,6 +418,8 @@ class ThreadTimeProbe:
         # the threads were found (None until first measured): see _set_pub.
         self._thread_pub: dict[tuple[int, int], ThreadTimes | None] = {}
         self._unpub = 0  # the Nones there
+        self._fresh_keys: dict[tuple[int, int], None] = {}  # changed since the last snapshot
+        self._ended_pub_n = 0  # of _ended_pub, in the last snapshot
         self._procs_pub: Mapping[int, ProcessTimes] = MappingProxyType({})
         self._pub = Snapshot(available=False, reason="not started")
 
@@ -1385,6 +1395,7 @@ class ThreadTimeProbe:
             if self._thread_pub.get(key) is None:
                 self._unpub -= 1
             self._thread_pub[key] = pub
+            self._fresh_keys[key] = None
 
     def _life(self, proc: _Proc) -> float:
         """Thread-seconds ``proc`` lived, as of the last interval's end: each interval
@@ -1432,6 +1443,10 @@ class ThreadTimeProbe:
         else:
             by_thread = pubs.copy()
         threads.extend(by_thread.values())
+        fresh_keys, self._fresh_keys = self._fresh_keys, {}
+        fresh = self._ended_pub[self._ended_pub_n:]
+        self._ended_pub_n = len(self._ended_pub)
+        fresh.extend(v for v in map(pubs.get, fresh_keys) if v is not None)
         k_all = life_all / cover_all if self._ever_sampled and cover_all > 0 else 1.0
         kl_all = iv_life / iv_cover if self._sampling and iv_cover > 0 else 1.0
         last = Times(*iv_all).scaled(kl_all)
@@ -1455,4 +1470,5 @@ class ThreadTimeProbe:
             probe_cpu_s=self._cpu_s,
             threads=tuple(threads), processes=self._processes,
             _by_thread=MappingProxyType(by_thread), _by_pid=self._procs_pub,
+            _seq=next(_SEQ), _after=self._pub._seq, _fresh=tuple(fresh),
         )
