@@ -684,11 +684,13 @@ class ThreadTimeProbe:
         # processes: search less often when it is slow (keeping it under ~0.25% of a
         # core: with a thousand sleeping workers and the window at its least, it was
         # half of all the probe cost), and when the tree has stayed the same (every
-        # interval, then every 2nd, 4th, 8th; intervals are longer while sampling). A
-        # process found late is still counted from its birth, and threads that end are
-        # seen at once by their reads failing.
+        # interval, then every 2nd, then every 4th; and every 8th for a tree too big
+        # to read whole, where intervals are longer too). A process found late is still
+        # counted from its birth, and threads that end are seen at once by their reads
+        # failing.
         pids = frozenset(live)
-        self._quiet = 0 if pids != self._tree_pids else min(self._quiet + 1, 3)
+        most = 3 if self._sampling else 2
+        self._quiet = 0 if pids != self._tree_pids else min(self._quiet + 1, most)
         self._tree_pids = pids
         cost = time.thread_time() - c0
         iv_s = max(self.interval, self._iv_ns / 1e9 + 0.5 / self.hz)
