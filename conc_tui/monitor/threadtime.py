@@ -49,11 +49,13 @@ Standard library only, and no Textual: the headless CLI and the app use it the s
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import platform
 import threading
 import time
 from dataclasses import dataclass, field
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Callable, Mapping
 
@@ -228,6 +230,12 @@ class Snapshot:
                                 repr=False, compare=False)
     _by_pid: Mapping = field(default_factory=lambda: MappingProxyType({}),
                              repr=False, compare=False)
+    # For a follower of every snapshot (ThreadWatch.ingest): ``_fresh`` holds the threads
+    # of ``threads`` whose figures changed since the probe's snapshot numbered
+    # ``_after`` (the one before this, ``_seq``); the others are the same objects.
+    _seq: int = field(default=0, repr=False, compare=False)
+    _after: int = field(default=0, repr=False, compare=False)
+    _fresh: tuple | None = field(default=None, repr=False, compare=False)
 
     def thread(self, pid: int, tid: int) -> ThreadTimes | None:
         return self._by_thread.get((pid, tid))
@@ -275,11 +283,11 @@ class _Track:
 
 
 class _Proc:
-    __slots__ = ("pid", "alive", "tracks", "gone", "seen", "m", "cover", "life", "iv",
-                 "iv_n", "iv_cover", "iv_life", "pub", "fd_stat", "listed", "touched",
-                 "pub_iv", "cpu_gap", "ended_since")
+    __slots__ = ("pid", "alive", "tracks", "gone", "seen", "m", "cover", "life_base",
+                 "life_n", "life_at", "iv", "iv_n", "iv_cover", "iv_life", "pub", "fd_stat",
+                 "listed", "cpu_gap", "ended_since")
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, life_at: float = 0.0) -> None:
         self.pid = pid
         self.alive = True
         self.tracks: dict[int, _Track] = {}  # live threads by tid
@@ -287,18 +295,24 @@ class _Proc:
         self.seen = 0
         self.m = [0.0] * 5  # measured seconds per state, since start
         self.cover = 0.0  # thread-seconds measured
-        self.life = 0.0  # thread-seconds lived (estimate, for scaling under sampling)
+        # Thread-seconds lived (an estimate, for scaling under sampling): life_base, plus
+        # life_n threads for the intervals since life_at (see ThreadTimeProbe._life).
+        self.life_base = 0.0
+        self.life_n = 0
+        self.life_at = life_at
         self.iv = [0.0] * 5  # this interval
         self.iv_n = 0  # threads measured this interval
         self.iv_cover = 0.0  # thread-seconds measured this interval
         self.iv_life = 0.0  # thread-seconds lived this interval
         self.pub: ProcessTimes | None = None
-        self.touched = False  # its sums changed since ``pub`` was made
-        self.pub_iv = False  # ``pub`` holds figures of an interval (which the next clears)
         self.cpu_gap: float | None = None  # its CPU (stat) less its threads' running time
         self.ended_since: list[_Track] = []  # threads ended since the gap was taken
         self.fd_stat = -1  # /proc/PID/task, held open while its threads are relisted
         self.listed = -1  # threads its task directory held when last listed
+
+
+_PUB, _PID = attrgetter("pub"), attrgetter("pid")
+_SEQ = itertools.count(1)  # snapshot numbers, unique across probes
 
 
 class ThreadTimeProbe:
@@ -374,7 +388,8 @@ class ThreadTimeProbe:
         self._next_sched = 0
         self._next_discovery = 0
         self._tree_pids: frozenset[int] = frozenset()  # what the last search found
-        self._states: dict[int, bytes] = {}  # process states read by the last scan
+        # Process state and the stat fields after the parent, read by the last scan.
+        self._states: dict[int, tuple[bytes, bytes]] = {}
         self._quiet = 0  # searches in a row that found the same tree
         self._children_ok = True  # /proc/PID/task/TID/children exists
         self._sys_procs = 0  # processes on the system, last counted
@@ -382,6 +397,30 @@ class ThreadTimeProbe:
         self._multi: list[_Proc] = []  # processes whose threads are relisted every tick
         self._clk_tck = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
         self._cpu_s = 0.0
+        # Kept as they change, not summed over every process at every interval: with a
+        # thousand processes those passes were most of the probe's cost once its window
+        # was small. The tree's sums since start (measured seconds per state, and
+        # thread-seconds measured and lived) and of the last interval:
+        self._m_all = [0.0] * 5
+        self._cover_all = 0.0
+        self._life_all = 0.0
+        self._iv_all = [0.0] * 5
+        self._iv_cover_all = 0.0
+        self._iv_life_all = 0.0
+        self._live_threads = 0  # threads of live processes
+        self._life_clock = 0.0  # seconds of the intervals closed so far
+        self._life_rate = 0  # sum of life_n: threads lived a second, as last settled
+        self._changed: set[_Proc] = set()  # thread count or liveness changed: see _life
+        self._dirty: set[_Proc] = set()  # their ProcessTimes to make anew at _publish
+        self._iv_procs: list[_Proc] = []  # processes with figures this interval
+        self._processes: tuple[ProcessTimes, ...] = ()  # as last published
+        # The published figures of the latest thread of each (pid, tid), in the order
+        # the threads were found (None until first measured): see _set_pub.
+        self._thread_pub: dict[tuple[int, int], ThreadTimes | None] = {}
+        self._unpub = 0  # the Nones there
+        self._fresh_keys: dict[tuple[int, int], None] = {}  # changed since the last snapshot
+        self._ended_pub_n = 0  # of _ended_pub, in the last snapshot
+        self._procs_pub: Mapping[int, ProcessTimes] = MappingProxyType({})
         self._pub = Snapshot(available=False, reason="not started")
 
     # ---- public -------------------------------------------------------------------------
@@ -605,7 +644,7 @@ class ThreadTimeProbe:
         for pid in pids:
             proc = self._procs.get(pid)
             if (proc is not None and proc.alive and proc.listed > 0
-                    and self._thread_count(proc, keep_open=False) == proc.listed
+                    and self._listed_count(proc) == proc.listed
                     and not self._zombie(pid)):
                 # Known, and as many threads as when last listed: with a thousand worker
                 # processes, listing each one's threads was a third of a search.
@@ -620,7 +659,7 @@ class ThreadTimeProbe:
                 self._ended_procs.append(proc)
                 proc = None
             if proc is None:
-                proc = self._procs[pid] = _Proc(pid)
+                proc = self._procs[pid] = _Proc(pid, self._life_clock)
             total += len(tids)
             proc.listed = len(tids)
             self._sync_threads(proc, tids, first)
@@ -629,6 +668,8 @@ class ThreadTimeProbe:
                 for tr in list(proc.tracks.values()):
                     self._ended(tr)
                 proc.alive = False
+                self._changed.add(proc)
+                self._dirty.add(proc)
         self._tree_threads = total
         # Relisted every tick: the root (where a threads run starts its threads) and any
         # process with threads to come and go. Thousands of threads take milliseconds
@@ -639,16 +680,21 @@ class ThreadTimeProbe:
         for proc in set(self._multi).difference(multi):
             self._close_stat(proc)
         self._multi = multi
-        # Searching the tree takes ~1 ms with 80 threads and tens of ms with a thousand
-        # processes: search less often when it is slow (keeping it under ~0.5% of a
-        # core), and when the tree has stayed the same (every interval, then every 2nd,
-        # then every 4th). A process found late is still counted from its birth, and
-        # threads that end are seen at once by their reads failing.
+        # Searching the tree takes ~1 ms with 80 threads and ~10 ms with a thousand
+        # processes: search less often when it is slow (keeping it under ~0.25% of a
+        # core: with a thousand sleeping workers and the window at its least, it was
+        # half of all the probe cost), and when the tree has stayed the same (every
+        # interval, then every 2nd, then every 4th; and every 8th for a tree too big
+        # to read whole, where intervals are longer too). A process found late is still
+        # counted from its birth, and threads that end are seen at once by their reads
+        # failing.
         pids = frozenset(live)
-        self._quiet = 0 if pids != self._tree_pids else min(self._quiet + 1, 2)
+        most = 3 if self._sampling else 2
+        self._quiet = 0 if pids != self._tree_pids else min(self._quiet + 1, most)
         self._tree_pids = pids
         cost = time.thread_time() - c0
-        wait_s = max(self.interval * (1 << self._quiet), cost * 200)
+        iv_s = max(self.interval, self._iv_ns / 1e9 + 0.5 / self.hz)
+        wait_s = max(iv_s * (1 << self._quiet), cost * 400)
         self._next_discovery = now + int(wait_s * 1e9)
 
     def _list_tids(self, pid: int) -> set[int]:
@@ -670,12 +716,19 @@ class ThreadTimeProbe:
                 tr = _Track(proc.pid, tid, proc, new=not first)
                 proc.tracks[tid] = tr
                 proc.seen += 1
+                self._live_threads += 1
+                self._changed.add(proc)
+                self._dirty.add(proc)
                 self._seen += 1
                 self._order.append(tr)
                 old = self._tracks.get((proc.pid, tid))
                 if old is not None and old.pub is not None:
                     self._ended_pub.append(old.pub)  # the tid was reused
                 self._tracks[(proc.pid, tid)] = tr
+                if self._thread_pub.get((proc.pid, tid)) is not None or \
+                        (proc.pid, tid) not in self._thread_pub:
+                    self._unpub += 1
+                self._thread_pub[(proc.pid, tid)] = None  # (a place in the order, kept)
                 new.append(tr)
         return new
 
@@ -709,7 +762,7 @@ class ThreadTimeProbe:
                 tids = self._list_tids(pid)
                 if not tids or len(self._active) + len(tids) > self._cap:
                     continue  # gone already, or no room: the tree search finds it
-                proc = self._procs[pid] = _Proc(pid)
+                proc = self._procs[pid] = _Proc(pid, self._life_clock)
                 proc.listed = len(tids)
                 for tr in self._sync_threads(proc, tids):
                     if self._open_track(tr):
@@ -756,6 +809,18 @@ class ThreadTimeProbe:
         except OSError:
             return None
 
+    def _listed_count(self, proc: _Proc) -> int | None:
+        """``_thread_count`` for the tree search: the scan of /proc, when the search made
+        one, read each process's thread count already (a stat of a thousand task
+        directories was a fifth of a search)."""
+        seen = self._states.get(proc.pid)
+        if seen is not None:
+            try:
+                return int(seen[1].split(None, 16)[15])  # stat field 20: num_threads
+            except (ValueError, IndexError):
+                pass
+        return self._thread_count(proc, keep_open=False)
+
     def _close_stat(self, proc: _Proc) -> None:
         if proc.fd_stat >= 0:
             fd, proc.fd_stat = proc.fd_stat, -1
@@ -765,9 +830,9 @@ class ThreadTimeProbe:
                 pass
 
     def _zombie(self, pid: int) -> bool:
-        state = self._states.get(pid)  # read by this search's scan of /proc, if it was one
-        if state is not None:
-            return state in (b"Z", b"X")
+        seen = self._states.get(pid)  # read by this search's scan of /proc, if it was one
+        if seen is not None:
+            return seen[0] in (b"Z", b"X")
         fields = self._stat(f"{pid}")
         return bool(fields) and fields[0] in (b"Z", b"X")  # (unreadable: the listing decides)
 
@@ -828,15 +893,21 @@ class ThreadTimeProbe:
         children: dict[int, list[int]] = {}
         names = [n for n in os.listdir(self.proc) if n.isdigit()]
         self._sys_procs = len(names)
+        flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+        base = self.proc + "/"
         for name in names:
+            # os.open and os.read: a buffered file object cost twice the read itself.
             try:
-                with open(f"{self.proc}/{name}/stat", "rb") as f:
-                    data = f.read()
+                fd = os.open(f"{base}{name}/stat", flags)
+                try:
+                    data = os.read(fd, 4096)
+                finally:
+                    os.close(fd)
                 # The command name may hold spaces and ")": the fields after the last ")"
-                # are state, ppid, ...
+                # are state, ppid, and the rest (with the thread count: _listed_count).
                 fields = data.rpartition(b")")[2].split(None, 2)
                 ppid = int(fields[1])
-                self._states[int(name)] = fields[0]
+                self._states[int(name)] = (fields[0], fields[2] if len(fields) > 2 else b"")
             except (OSError, ValueError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(name))
@@ -853,7 +924,10 @@ class ThreadTimeProbe:
             return
         tr.alive = False
         self._close_track(tr)
-        tr.proc.tracks.pop(tr.tid, None)
+        if tr.proc.tracks.pop(tr.tid, None) is not None:
+            self._live_threads -= 1
+        self._changed.add(tr.proc)
+        self._dirty.add(tr.proc)
         tr.proc.gone.add(tr.tid)
         tr.proc.listed = -1  # another may have begun as it ended: list them again
         if tr.proc.tracks:  # the process lives on: see _settle_ended
@@ -863,8 +937,9 @@ class ThreadTimeProbe:
             if tr.proc.pid != self.root_pid:
                 self._ended_kids.append(tr.proc)  # see _settle_reaped
         if tr.pub is not None:
-            tr.pub = ThreadTimes(tr.pid, tr.tid, False, tr.pub.state, tr.pub.total,
-                                 tr.pub.last, tr.pub.covered_s, tr.pub.updated_s)
+            p = tr.pub
+            self._set_pub(tr, ThreadTimes(tr.pid, tr.tid, False, p.state, p.total, p.last,
+                                          p.covered_s, p.updated_s))
 
     # ---- the window ---------------------------------------------------------------------
 
@@ -1054,11 +1129,15 @@ class ThreadTimeProbe:
         dt_ns = max(1, now - self._iv_start)
         split = self._split
         if not final:
-            for proc in self._procs.values():
-                if proc.iv_n or proc.iv_cover:
-                    proc.iv = [0.0] * 5
-                    proc.iv_n = 0
-                    proc.iv_cover = 0.0
+            for proc in self._iv_procs:  # (only these hold figures of the last interval)
+                proc.iv = [0.0] * 5
+                proc.iv_n = 0
+                proc.iv_cover = 0.0
+            self._iv_procs = []
+            self._iv_all = [0.0] * 5
+            self._iv_cover_all = 0.0
+        iv_all = self._iv_all
+        m_all = self._m_all
         measured = 0
         counts = dict.fromkeys(STATES, 0)
         if not split:
@@ -1101,13 +1180,15 @@ class ThreadTimeProbe:
                 wait_s = max(tr.cur_wait / 1e9, tr.cur_span / 1e9 - run_s - off)
                 last = Times(run_s, wait_s, lock, off - lock if split else 0.0, off)
                 iv = proc.iv
-                iv[0] += last.running_s
-                iv[1] += last.core_wait_s
-                iv[2] += last.lock_wait_s
-                iv[3] += last.io_wait_s
-                iv[4] += off
+                if not proc.iv_n:
+                    self._iv_procs.append(proc)
+                for i, x in enumerate((last.running_s, last.core_wait_s, last.lock_wait_s,
+                                       last.io_wait_s, off)):
+                    iv[i] += x
+                    iv_all[i] += x
                 proc.iv_n += 1
                 proc.iv_cover += tr.cur_span / 1e9
+                self._iv_cover_all += tr.cur_span / 1e9
                 measured += 1
                 state = last.state
                 if tr.alive and state:
@@ -1126,15 +1207,17 @@ class ThreadTimeProbe:
             for i in range(5):
                 tot[i] += add[i]
                 m[i] += add[i]
+                m_all[i] += add[i]
             tr.covered += span
             proc.cover += span
-            proc.touched = True
+            self._cover_all += span
+            self._dirty.add(proc)
             tr.cur_run = tr.cur_wait = tr.cur_off = tr.cur_span = 0
             tr.gap_run = tr.gap_wait = tr.gap_off = tr.gap_span = 0
             tr.n_lock = tr.n_io = 0
             state = state or (tr.pub.state if tr.pub is not None else "")
-            tr.pub = ThreadTimes(tr.pid, tr.tid, tr.alive, state, Times(*tot), last,
-                                 tr.covered, t_s)
+            self._set_pub(tr, ThreadTimes(tr.pid, tr.tid, tr.alive, state, Times(*tot),
+                                          last, tr.covered, t_s))
         if not self._sampling:
             self._settle_ended(t_s)
             if final:
@@ -1142,15 +1225,26 @@ class ThreadTimeProbe:
             self._settle_reaped(t_s)
         # Thread-seconds lived, for scaling up what a window measured (an estimate: the
         # live count at the interval's end stands for the whole interval).
+        # Kept per process as a count of threads from a time on (see _life), settled
+        # only for processes whose count changed: no pass over every process.
         dt_s = dt_ns / 1e9
-        for proc in self._procs.values():
-            if proc.alive and not final:
-                proc.iv_life = len(proc.tracks) * dt_s
-                proc.life += proc.iv_life
-            elif proc.alive:
-                proc.life += len(proc.tracks) * dt_s
-            else:
+        clock = self._life_clock
+        for proc in self._changed:
+            n = len(proc.tracks) if proc.alive else 0
+            proc.life_base += proc.life_n * (clock - proc.life_at)
+            proc.life_at = clock
+            self._life_rate += n - proc.life_n
+            proc.life_n = n
+        self._changed = set()
+        self._life_clock = clock + dt_s
+        self._life_all += self._life_rate * dt_s
+        if not final:
+            self._iv_life_all = self._life_rate * dt_s
+        for proc in self._iv_procs:  # (read only where the interval's figures are)
+            if not proc.alive:
                 proc.iv_life = 0.0
+            elif not final:
+                proc.iv_life = proc.life_n * dt_s
         self._iv_start = now
         if final:
             self._publish(now, measured, dt_s, counts, keep_live=self._pub)
@@ -1208,10 +1302,12 @@ class ThreadTimeProbe:
                     tr.tot[0] += share
                     if tr.pub is not None:
                         p = tr.pub
-                        tr.pub = ThreadTimes(p.pid, p.tid, p.alive, p.state, Times(*tr.tot),
-                                             p.last, p.covered_s, t_s)
+                        self._set_pub(tr, ThreadTimes(p.pid, p.tid, p.alive, p.state,
+                                                      Times(*tr.tot), p.last, p.covered_s,
+                                                      t_s))
                 proc.m[0] += extra
-                proc.touched = True
+                self._m_all[0] += extra
+                self._dirty.add(proc)
             proc.cpu_gap = cpu - proc.m[0]
 
     def _settle_reaped(self, t_s: float) -> None:
@@ -1261,16 +1357,18 @@ class ThreadTimeProbe:
             threads.setdefault(id(tr.proc), []).append(tr)
         for proc in procs:
             proc.m[0] += share
-            proc.touched = True
+            self._m_all[0] += share
+            self._dirty.add(proc)
             mine = threads.get(id(proc), [])
             mine = [tr for tr in mine if tr.pub is not None] or mine[:1]
             for tr in mine:
                 tr.tot[0] += share / len(mine)
                 p = tr.pub
-                tr.pub = (ThreadTimes(p.pid, p.tid, p.alive, p.state, Times(*tr.tot),
-                                      p.last, p.covered_s, t_s) if p is not None else
-                          ThreadTimes(tr.pid, tr.tid, tr.alive, "", Times(*tr.tot), ZERO,
-                                      tr.covered or t_s, t_s))
+                self._set_pub(tr, ThreadTimes(p.pid, p.tid, p.alive, p.state,
+                                              Times(*tr.tot), p.last, p.covered_s, t_s)
+                              if p is not None else
+                              ThreadTimes(tr.pid, tr.tid, tr.alive, "", Times(*tr.tot),
+                                          ZERO, tr.covered or t_s, t_s))
 
     def _stat(self, path: str) -> list[bytes] | None:
         """The fields of ``/proc/PATH/stat`` after the command name (state first), or None
@@ -1290,56 +1388,67 @@ class ThreadTimeProbe:
         except (TypeError, ValueError, IndexError):
             return None
 
+    def _set_pub(self, tr: _Track, pub: ThreadTimes) -> None:
+        """Give ``tr`` new published figures (what the next snapshot holds for it, if it
+        is still the latest thread of its (pid, tid))."""
+        tr.pub = pub
+        key = (tr.pid, tr.tid)
+        if self._tracks.get(key) is tr:
+            if self._thread_pub.get(key) is None:
+                self._unpub -= 1
+            self._thread_pub[key] = pub
+            self._fresh_keys[key] = None
+
+    def _life(self, proc: _Proc) -> float:
+        """Thread-seconds ``proc`` lived, as of the last interval's end: each interval
+        counts the threads it had at that end (the same estimate for the whole)."""
+        return proc.life_base + proc.life_n * (self._life_clock - proc.life_at)
+
     def _publish(self, now: int, measured: int, dt_s: float = 0.0,
                  counts: dict[str, int] | None = None,
                  keep_live: Snapshot | None = None) -> None:
         split = self._split
-        procs_pub: dict[int, ProcessTimes] = {}  # latest holder of each pid
-        processes: list[ProcessTimes] = []
-        m_all, cover_all, life_all = [0.0] * 5, 0.0, 0.0
-        iv_all, iv_cover, iv_life, live_all = [0.0] * 5, 0.0, 0.0, 0
-        by_thread: dict[tuple[int, int], ThreadTimes] = {}
         threads: list[ThreadTimes] = list(self._ended_pub)
         if counts is None:
             counts = dict.fromkeys(STATES + (() if split else (OFF_CPU,)), 0)
-        for proc in self._ended_procs + list(self._procs.values()):
+        # A process's figures are made anew only when something of it changed (its sums,
+        # its threads, or it holds an interval's figures, which the next clears): with a
+        # thousand processes, making every one at every interval cost 2.5% of a core.
+        # (Under sampling a process out of the window keeps its last scaled figures until
+        # it is read again, one rotation later; the tree's totals below are always
+        # current.)
+        dirty, self._dirty = self._dirty, set()
+        for proc in dirty:
             live = len(proc.tracks) if proc.alive else 0
-            pub = proc.pub
-            # Made anew only when something of it changed: with a thousand processes,
-            # making every one at every interval cost 2.5% of a core. (Under sampling a
-            # process out of the window keeps its last scaled figures until it is read
-            # again, one rotation later; the tree's totals below are always current.)
-            if (pub is None or proc.touched or proc.pub_iv or pub.alive != proc.alive
-                    or pub.threads_live != live or pub.threads_seen != proc.seen):
-                k = proc.life / proc.cover if self._ever_sampled and proc.cover > 0 else 1.0
-                # Scaled by thread-seconds (lived / measured), as the totals are.
-                sampling = self._sampling and proc.iv_cover > 0
-                kl = proc.iv_life / proc.iv_cover if sampling else 1.0
-                pub = proc.pub = ProcessTimes(proc.pid, proc.alive, proc.seen, live,
-                                              Times(*proc.m).scaled(k),
-                                              Times(*proc.iv).scaled(kl))
-                proc.touched = False
-                proc.pub_iv = proc.iv_n > 0
-            procs_pub[proc.pid] = pub
-            processes.append(pub)
-            m, iv = proc.m, proc.iv
-            m_all[0] += m[0]
-            m_all[1] += m[1]
-            m_all[2] += m[2]
-            m_all[3] += m[3]
-            m_all[4] += m[4]
-            if proc.iv_n:
-                for i in range(5):
-                    iv_all[i] += iv[i]
-                iv_cover += proc.iv_cover
-            cover_all += proc.cover
-            life_all += proc.life
-            iv_life += proc.iv_life
-            live_all += live
-        for tr in self._tracks.values():
-            if tr.pub is not None:
-                threads.append(tr.pub)
-                by_thread[(tr.pid, tr.tid)] = tr.pub
+            life = self._life(proc)
+            k = life / proc.cover if self._ever_sampled and proc.cover > 0 else 1.0
+            # Scaled by thread-seconds (lived / measured), as the totals are.
+            sampling = self._sampling and proc.iv_cover > 0
+            kl = proc.iv_life / proc.iv_cover if sampling else 1.0
+            proc.pub = ProcessTimes(proc.pid, proc.alive, proc.seen, live,
+                                    Times(*proc.m).scaled(k), Times(*proc.iv).scaled(kl))
+            if proc.iv_n > 0:
+                self._dirty.add(proc)
+        if dirty or not self._processes:
+            # (The latest holder of a reused pid is the one looked up by pid.)
+            procs = self._ended_procs + list(self._procs.values())
+            self._processes = tuple(map(_PUB, procs))
+            self._procs_pub = MappingProxyType(dict(zip(map(_PID, procs), self._processes)))
+        m_all, cover_all, life_all = self._m_all, self._cover_all, self._life_all
+        iv_all, iv_cover, iv_life = self._iv_all, self._iv_cover_all, self._iv_life_all
+        live_all = self._live_threads
+        # (Kept as the figures change: a pass over a thousand threads was a tenth of an
+        # interval's cost.)
+        pubs = self._thread_pub
+        if self._unpub:
+            by_thread = {k: v for k, v in pubs.items() if v is not None}
+        else:
+            by_thread = pubs.copy()
+        threads.extend(by_thread.values())
+        fresh_keys, self._fresh_keys = self._fresh_keys, {}
+        fresh = self._ended_pub[self._ended_pub_n:]
+        self._ended_pub_n = len(self._ended_pub)
+        fresh.extend(v for v in map(pubs.get, fresh_keys) if v is not None)
         k_all = life_all / cover_all if self._ever_sampled and cover_all > 0 else 1.0
         kl_all = iv_life / iv_cover if self._sampling and iv_cover > 0 else 1.0
         last = Times(*iv_all).scaled(kl_all)
@@ -1361,6 +1470,7 @@ class ThreadTimeProbe:
             and life_all > 0 else 1.0,
             last_sampled_fraction=last_fraction,
             probe_cpu_s=self._cpu_s,
-            threads=tuple(threads), processes=tuple(processes),
-            _by_thread=MappingProxyType(by_thread), _by_pid=MappingProxyType(procs_pub),
+            threads=tuple(threads), processes=self._processes,
+            _by_thread=MappingProxyType(by_thread), _by_pid=self._procs_pub,
+            _seq=next(_SEQ), _after=self._pub._seq, _fresh=tuple(fresh),
         )
