@@ -79,9 +79,13 @@ DEFAULT_INTERVAL_S = 0.5
 #: ~5 us a tick with cold caches (measured on 2 cores), so at 10 Hz 128 threads, with
 #: the window's files reopened every interval, stay near 1% of a core.
 DEFAULT_MAX_THREADS = 128
-#: The probe's own CPU it aims at, share of one core: above 1.5 times this, the window
-#: shrinks (to ``MIN_WINDOW`` threads at least); see ``ThreadTimeProbe._adapt``.
-COST_TARGET = 0.01
+#: The probe's own CPU it aims at while sampling, share of one core: above 1.5 times
+#: this, the window shrinks (to ``MIN_WINDOW`` threads at least); below 0.7 times, it
+#: grows; see ``ThreadTimeProbe._adapt``. Half a percent: with a thousand workers the
+#: app, its sampler and the probe together should stay near 5% of a core, and a window
+#: of 16-30 threads a second still reads each of a thousand sleeping workers' state
+#: every half minute or so (their shares are what the verdict reads).
+COST_TARGET = 0.005
 MIN_WINDOW = 16
 
 # futex(2) by machine (uname -m). The GIL and Python's locks sleep in futex. 32-bit ABIs
