@@ -43,21 +43,7 @@ def one(python: str, mode: str, tasks: int, n: int) -> dict:
 def where_time_went(python: str, mode: str, tasks: int, n: int) -> str:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from conc_tui.monitor import RunConfig, Session, resolve_python
-
-    def sample(pid: int) -> dict:
-        out = {}
-        try:
-            tids = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            return out
-        for tid in tids:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
-                    run, wait, _ = fh.read().split()
-                out[int(tid)] = (int(run) / 1e9, int(wait) / 1e9)
-            except (OSError, ValueError):
-                pass
-        return out
+    from procstat import thread_schedstat
 
     exe = resolve_python(python)
     session = Session(RunConfig(mode=mode, workload="cpu", tasks=tasks, n=n, python=exe)).start()
@@ -68,7 +54,7 @@ def where_time_went(python: str, mode: str, tasks: int, n: int) -> str:
             session.poll(0.05)
             now = time.monotonic()
             if session.runner_pid:
-                for tid, v in sample(session.runner_pid).items():
+                for tid, v in thread_schedstat(session.runner_pid).items():
                     first.setdefault(tid, (now, v))
                     last[tid] = (now, v)
         result = session.result()

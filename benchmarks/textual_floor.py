@@ -32,6 +32,8 @@ import termios
 import threading
 import time
 
+from procstat import thread_schedstat
+
 BARE_APP = r'''
 import time
 from rich.segment import Segment
@@ -92,19 +94,8 @@ def drain(fd: int, stop: threading.Event) -> None:
 def on_cpu(pid: int) -> dict[str, float]:
     """Seconds on a CPU per thread of ``pid`` (main thread as "main"), and of its sampling
     process (a child running conc_tui.monitor.sampler_process) as "sampler"."""
-    out: dict[str, float] = {}
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return out
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                ns = int(f.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-        key = "main" if int(tid) == pid else f"thread {tid}"
-        out[key] = ns / 1e9
+    out = {("main" if tid == pid else f"thread {tid}"): run
+           for tid, (run, _) in thread_schedstat(pid).items()}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
