@@ -276,3 +276,14 @@ def test_an_unmeasured_run_says_why_in_its_json_and_summary_line():
     d = b.as_json()
     assert d["running_s"] is None and d["lock_wait_s"] is None and not d["available"]
     assert "no /proc" in d["reason"] and "no /proc" in b.line(True)
+
+
+def test_the_summary_line_names_lock_waits_the_gil_only_where_workers_share_one():
+    # In a processes run the tree's lock waits are the runner's pool threads and queues:
+    # each worker has a GIL of its own, so "GIL wait" would misname them.
+    times = Times(1.0, 2.0, 3.0, 0.5, 3.5)
+    threads = Breakdown(True, total=times, workers=times, worker_count=4, unit="thread")
+    processes = Breakdown(True, total=times, workers=times, worker_count=4, unit="process")
+    assert "GIL wait 3.0 s" in threads.line(True)
+    assert "lock wait 3.0 s" in processes.line(True) and "GIL" not in processes.line(True)
+    assert "lock wait 3.0 s" in threads.line(False)  # a free-threaded build has no GIL

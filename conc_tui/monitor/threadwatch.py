@@ -256,6 +256,10 @@ class Breakdown:
         """One line: ``thread time: running 1.0 · GIL wait 78.2 · ...`` (seconds)."""
         if not self.available:
             return f"thread time: not measured ({self.reason})"
+        if self.unit == "process":
+            # Workers in processes share no GIL: the lock waits of the tree are the
+            # runner's pool threads and queues waiting, which "GIL wait" would misname.
+            gil = False
         t = self.total
         vals = dict(zip(STATE_ORDER, t.four(self.lock_split)))
         total = t.total_s or 1.0
