@@ -250,3 +250,47 @@ def test_runner_imports_only_the_standard_library():
     out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True,
                          cwd=root, timeout=30)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_worker_forked_while_another_thread_writes_an_event_still_writes_its_own(
+        monkeypatch):
+    # Event writes in a process go one at a time (thousands of threads writing at once
+    # spent a minute contending for the pipe in the kernel); a worker forked while another
+    # thread of the runner held that turn must not inherit it held.
+    import threading
+    import time
+
+    from conc_tui.engine import events
+
+    r, w = os.pipe()
+    monkeypatch.setattr(events, "EVENT_FD", w)
+    held, release = threading.Event(), threading.Event()
+
+    def writer_mid_write():
+        with events._write_lock:
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=writer_mid_write)
+    t.start()
+    try:
+        assert held.wait(5)
+        pid = os.fork()
+        if pid == 0:  # the worker
+            events.task_done(7, 0.0)
+            os._exit(0)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
+            time.sleep(0.05)
+        else:
+            if time.monotonic() >= deadline:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                pytest.fail("the forked worker never wrote its event")
+        line = os.read(r, 4096)
+        assert b'"kind":"task-done"' in line and b'"id":7' in line
+    finally:
+        release.set()
+        t.join()
+        os.close(r)
+        os.close(w)
