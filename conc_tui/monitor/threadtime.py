@@ -897,22 +897,16 @@ class ThreadTimeProbe:
         children: dict[int, list[int]] = {}
         names = [n for n in os.listdir(self.proc) if n.isdigit()]
         self._sys_procs = len(names)
-        flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
-        base = self.proc + "/"
         for name in names:
-            # os.open and os.read: a buffered file object cost twice the read itself.
+            rest = self._stat_rest(name)
+            if rest is None:
+                continue
             try:
-                fd = os.open(f"{base}{name}/stat", flags)
-                try:
-                    data = os.read(fd, 4096)
-                finally:
-                    os.close(fd)
-                # The command name may hold spaces and ")": the fields after the last ")"
-                # are state, ppid, and the rest (with the thread count: _listed_count).
-                fields = data.rpartition(b")")[2].split(None, 2)
+                # state, ppid, and the rest (with the thread count: _listed_count)
+                fields = rest.split(None, 2)
                 ppid = int(fields[1])
                 self._states[int(name)] = (fields[0], fields[2] if len(fields) > 2 else b"")
-            except (OSError, ValueError, IndexError):
+            except (ValueError, IndexError):
                 continue
             children.setdefault(ppid, []).append(int(name))
         out, queue = [], [self.root_pid]
@@ -1344,9 +1338,7 @@ class ThreadTimeProbe:
         root = self._procs.get(self.root_pid)
         if cpu is None or root is None or root.alive:
             return  # a live root is read, and its children settled, as usual
-        measured = sum(p.m[0] for p in self._ended_procs) + sum(
-            p.m[0] for p in self._procs.values())
-        extra = cpu - measured
+        extra = cpu - self._m_all[0]  # (the whole tree's measured running time)
         if extra > 2.0 / self._clk_tck:
             self._give([root] + self._ended_kids, extra, t_s)
             self._reaped_added += extra  # (not again by _settle_reaped)
@@ -1374,14 +1366,26 @@ class ThreadTimeProbe:
                               ThreadTimes(tr.pid, tr.tid, tr.alive, "", Times(*tr.tot),
                                           ZERO, tr.covered or t_s, t_s))
 
-    def _stat(self, path: str) -> list[bytes] | None:
-        """The fields of ``/proc/PATH/stat`` after the command name (state first), or None
-        when it cannot be read. (The name may hold spaces and ")": split after the last.)"""
+    def _stat_rest(self, path: str) -> bytes | None:
+        """``/proc/PATH/stat`` after the command name (state first), or None when it
+        cannot be read. (The name may hold spaces and ")": what follows the last.)
+        os.open and os.read: a buffered file object cost twice the read itself, which a
+        tree search does for every process of the machine."""
         try:
-            with open(f"{self.proc}/{path}/stat", "rb") as f:
-                return f.read().rpartition(b")")[2].split()
+            fd = os.open(f"{self.proc}/{path}/stat", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             return None
+        try:
+            return os.read(fd, 4096).rpartition(b")")[2]
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def _stat(self, path: str) -> list[bytes] | None:
+        """The fields of ``/proc/PATH/stat`` after the command name, or None."""
+        rest = self._stat_rest(path)
+        return rest.split() if rest is not None else None
 
     def _stat_cpu(self, pid: int, children: bool = False) -> float | None:
         """utime + stime (or, ``children``, cutime + cstime) of ``pid`` in seconds."""
