@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from ..engine.facts import usable_cpus
+from .procfs import stat_rest
 
 HISTORY = 120  # samples kept per core: a minute at 2 Hz
 #: Above this many threads in the runner, a sample counts them but does not read each one
@@ -182,19 +183,10 @@ class Sampler:
         return out
 
 
-def _stat(pid: str) -> list[str] | None:
+def _stat(pid: str) -> list[bytes] | None:
     """The fields of /proc/PID/stat after the command name (field 3 on), or None."""
-    try:  # os.open/os.read: a third less CPU than open(), and this runs per process
-        fd = os.open(f"{_PROC}/{pid}/stat", os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return data[data.rfind(b")") + 2:].split()
+    rest = stat_rest(f"{_PROC}/{pid}")
+    return rest.split() if rest is not None else None
 
 
 class _TreeReader:

@@ -59,6 +59,8 @@ from operator import attrgetter
 from types import MappingProxyType
 from typing import Callable, Mapping
 
+from .procfs import stat_rest
+
 STATES = ("running", "core_wait", "lock_wait", "io_wait")
 #: The state of an off-CPU thread when lock and other waits cannot be told apart.
 OFF_CPU = "off_cpu"
@@ -1367,20 +1369,8 @@ class ThreadTimeProbe:
                                           ZERO, tr.covered or t_s, t_s))
 
     def _stat_rest(self, path: str) -> bytes | None:
-        """``/proc/PATH/stat`` after the command name (state first), or None when it
-        cannot be read. (The name may hold spaces and ")": what follows the last.)
-        os.open and os.read: a buffered file object cost twice the read itself, which a
-        tree search does for every process of the machine."""
-        try:
-            fd = os.open(f"{self.proc}/{path}/stat", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
-            return None
-        try:
-            return os.read(fd, 4096).rpartition(b")")[2]
-        except OSError:
-            return None
-        finally:
-            os.close(fd)
+        """``/proc/PATH/stat`` after the command name (see ``procfs.stat_rest``)."""
+        return stat_rest(f"{self.proc}/{path}")
 
     def _stat(self, path: str) -> list[bytes] | None:
         """The fields of ``/proc/PATH/stat`` after the command name, or None."""

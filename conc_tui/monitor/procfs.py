@@ -1,0 +1,27 @@
+"""Reading a process's stat file from Linux's /proc, the cheap way.
+
+The sampler and the thread-time probe read one for every process of a big tree, and of
+the machine when they look for the tree: ``os.open`` and ``os.read`` cost half of what a
+buffered file object does.
+"""
+from __future__ import annotations
+
+import os
+
+_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+
+
+def stat_rest(directory: str) -> bytes | None:
+    """``DIRECTORY/stat`` (``/proc/PID`` or ``/proc/PID/task/TID``) after the command
+    name: the state first, then the other fields; None when it cannot be read. (The name
+    may hold spaces and ")": what follows the last one.)"""
+    try:
+        fd = os.open(f"{directory}/stat", _FLAGS)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, 4096).rpartition(b")")[2]
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
