@@ -280,13 +280,12 @@ def test_a_worker_forked_while_another_thread_writes_an_event_still_writes_its_o
             events.task_done(7, 0.0)
             os._exit(0)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and os.waitpid(pid, os.WNOHANG) == (0, 0):
-            time.sleep(0.05)
-        else:
-            if time.monotonic() >= deadline:
+        while os.waitpid(pid, os.WNOHANG) == (0, 0):
+            if time.monotonic() > deadline:
                 os.kill(pid, 9)
                 os.waitpid(pid, 0)
                 pytest.fail("the forked worker never wrote its event")
+            time.sleep(0.05)
         line = os.read(r, 4096)
         assert b'"kind":"task-done"' in line and b'"id":7' in line
     finally:
