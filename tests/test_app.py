@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 from textual.app import App
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from conc_tui.monitor import MODES, WORKLOADS
 from conc_tui.monitor import RunConfig, TaskDone, TaskFailed
@@ -588,6 +588,48 @@ async def test_clock_repaints_only_when_its_tenth_changes():
         assert clock.updates == before + 2 and clock.text == "1.1 s"
     assert format_elapsed(61.25) == "1:01.2"
     assert format_elapsed(3723.4) == "1:02:03.4"
+
+
+async def test_clock_writes_its_own_line_unless_something_covers_it(monkeypatch):
+    """With a terminal, a new tenth is written straight to the clock's region (not through
+    a screen update); under a menu or another screen it falls back to a refresh."""
+    app, _ = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        clock = app.clock
+        clock.direct = True  # as with a real terminal (a headless app writes nothing)
+        shown = []
+        monkeypatch.setattr(app, "_display", lambda screen, update: shown.append(update))
+        await pilot.pause()
+
+        def written():  # what the clock wrote itself: an update of its region alone
+            return [u for u in shown if getattr(u, "region", None) == clock.region]
+
+        clock.set(12.34)
+        assert clock.painted == 1 and len(written()) == 1
+        update = written()[0]
+        line = "".join(strip.text for strip in update.strips[0])
+        assert line.rstrip().endswith("elapsed 12.3 s") and len(line) == clock.region.width
+        assert clock._repaint_required is False  # no screen update for it
+        assert "12.3 s" in clock.render_line(0).text  # a later screen update agrees
+
+        cover = Static("a menu", id="cover")  # drawn over the clock's right end
+        cover.styles.position = "absolute"
+        cover.styles.offset = (clock.region.right - 4, clock.region.y)
+        cover.styles.width, cover.styles.height = 8, 3
+        await app.screen.mount(cover)
+        await pilot.pause()
+        clock.set(12.5)
+        assert clock.painted == 1 and len(written()) == 1 and clock.text == "12.5 s"
+        await cover.remove()
+        await pilot.pause()
+        clock.set(12.6)
+        assert clock.painted == 2
+
+        await pilot.press("question_mark")  # the help screen is on top
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        clock.set(12.7)
+        assert clock.painted == 2
 
 
 # -- widgets on their own ---------------------------------------------------------------

@@ -199,7 +199,7 @@ class ConcApp(ViewActions, App[int]):
                     self._pending_events = []
             if step.events and session.started is not None:
                 self.parallelism.set_python(session.started.python)
-            clock.set(session.elapsed())
+        clock.set(session.elapsed())  # after the batch: it can paint itself at once
         self.frames += 1
         if step.finished is not None:
             self._run_ended(step)
