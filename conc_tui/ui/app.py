@@ -19,6 +19,7 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Container, Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Input
 
 from ..monitor import (ConfigError, Controller, RunConfig, SamplerProcess, StartError,
@@ -212,8 +213,11 @@ class ConcApp(ViewActions, App[int]):
 
     @on(SampleTaken)
     def _sample_taken(self, message: SampleTaken) -> None:
-        if self.query("#cores"):  # none while the app closes: a late sample has no panel
-            self._draw_sample(message.reading)
+        try:  # (a query by id is cached: 0.4 us, where a query()'s truth walks the DOM)
+            self.cores
+        except NoMatches:  # none while the app closes: a late sample has no panel
+            return
+        self._draw_sample(message.reading)
 
     def _draw_sample(self, reading) -> None:
         reading = self.ctl.read_run(reading)
