@@ -221,15 +221,26 @@ class _TreeReader:
     def _fields(self, pid: int) -> list[bytes] | None:
         fd = self.fds.get(pid)
         if fd is not None:
-            try:
-                data = os.pread(fd, 4096, 0)
-            except OSError:  # it ended (ESRCH); the pid may be a new process's now
-                data = b""
-            if data:  # (the fields after the 18th are never used: leave them unsplit)
-                return data[data.rfind(b")") + 2:].split(maxsplit=18)
-            del self.fds[pid]
+            fields = _pread_fields(fd)
+            if fields is not None:
+                return fields
+            del self.fds[pid]  # it ended (ESRCH); the pid may be a new process's now
             os.close(fd)
-        return _stat(str(pid))
+        if len(self.fds) >= self.max_open:
+            return _stat(str(pid))
+        # Opened once and kept: a new member is read again at the next sample (a thousand
+        # workers starting were each opened twice, once to read and once to keep), and a
+        # process outside the tree is closed after this sample and never read again.
+        try:
+            fd = os.open(f"{_PROC}/{pid}/stat", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+        fields = _pread_fields(fd)
+        if fields is None:
+            os.close(fd)
+        else:
+            self.fds[pid] = fd
+        return fields
 
     def read(self):
         """(CPU s of the tree with its reaped children, live processes in it, the root's
@@ -291,6 +302,16 @@ class _TreeReader:
                     self.fds[pid] = os.open(f"{_PROC}/{pid}/stat", flags)
                 except OSError:
                     pass  # ended since it was read: the next listing drops it
+
+
+def _pread_fields(fd: int) -> list[bytes] | None:
+    """The fields after the command name in an open stat file, or None once it has ended
+    (the fields after the 18th are never used: left unsplit)."""
+    try:
+        data = os.pread(fd, 4096, 0)
+    except OSError:
+        return None
+    return data[data.rfind(b")") + 2:].split(maxsplit=18) if data else None
 
 
 def _fd_budget() -> int:
