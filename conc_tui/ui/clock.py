@@ -70,6 +70,8 @@ class ElapsedClock(ThemeColours, ComponentStyles, Widget):
         #: a real terminal (a headless app draws nothing but through its compositor).
         self.direct: bool | None = None
         self.painted = 0  # how many of the updates were written that way (tests, benchmarks)
+        self._looked_at: dict | None = None  # the arrangement of the screen last looked at
+        self._shown_at: Region | None = None  # and where it showed all of the clock
 
     def set(self, seconds: float, label: str = "elapsed") -> None:
         """Show ``seconds``; repaints only when the shown tenth (or the label) changes."""
@@ -94,16 +96,11 @@ class ElapsedClock(ThemeColours, ComponentStyles, Widget):
             if app.screen is not screen or screen._layout_required:
                 return False
             widgets = screen._compositor.visible_widgets
-            if self not in widgets:
+            if widgets is not self._looked_at:  # a new arrangement: look at it once
+                self._looked_at, self._shown_at = widgets, self._uncovered(widgets)
+            region = self._shown_at
+            if region is None:
                 return False
-            region, clip = widgets[self]
-            if clip.intersection(region) != region:
-                return False  # cut by its container: the compositor knows the rest
-            for widget, (other, other_clip) in widgets.items():  # front to back
-                if widget is self:
-                    break
-                if other.intersection(other_clip).overlaps(region):
-                    return False  # something is drawn over it (a menu, a toast)
             self._styles_cache.clear()  # a later screen update renders the new text too
             strips = self.render_lines(Region(0, 0, region.width, region.height))
             app._display(screen, LayoutUpdate([[strip] for strip in strips], region))
@@ -112,6 +109,21 @@ class ElapsedClock(ThemeColours, ComponentStyles, Widget):
             return False
         self.painted += 1
         return True
+
+    def _uncovered(self, widgets: dict) -> Region | None:
+        """The clock's region on the screen if all of it shows in this arrangement of the
+        screen (``visible_widgets``, front to back), else None."""
+        if self not in widgets:
+            return None
+        region, clip = widgets[self]
+        if clip.intersection(region) != region:
+            return None  # cut by its container: the compositor knows the rest
+        for widget, (other, other_clip) in widgets.items():
+            if widget is self:
+                return region
+            if other.intersection(other_clip).overlaps(region):
+                return None  # something is drawn over it (a menu, a toast)
+        return region
 
     def render_line(self, y: int) -> Strip:
         # (rich_style walks the ancestors' styles: kept until the styles change)
