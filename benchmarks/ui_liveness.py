@@ -23,7 +23,10 @@ and looks at the screen after each read, so a change is timed at the read that b
 - app CPU: the app process's own user+system CPU seconds (psutil, without its children:
   the runner and its workers are children) over the run, per wall second, in % of one core
   (target: 5% at 120x40 during the 80-thread run); "no keys" leaves out the 0.5 s after
-  each key press (a view switch re-lays out the whole screen).
+  each key press (a view switch re-lays out the whole screen). The same by phase, read
+  off the Tasks panel's title: starting (until no task waits), running (until the first
+  task is done) and ending (until the status says the run is over: the tasks ending, and
+  the finished run's views drawn); "starting and running" is the run before any task ended.
 - clean exit: after the run it presses ``q`` and checks that the app has exited, that no
   process of its runs is alive, and that the runs' /dev/shm/conc-tui-* maps are gone.
 - context: the run's CPU (app + its children), this script's own CPU, the rest of the
@@ -255,6 +258,15 @@ def finished(term: Terminal) -> bool:
     return re.search(r"\b(ok|failed|cancelled) after\b", status_row(term)) is not None
 
 
+TASK_COUNTS = re.compile(r"(\d+) done · (\d+) running · (\d+) waiting")
+
+
+def task_counts(term: Terminal) -> tuple[int, int, int] | None:
+    """(done, running, waiting) from the Tasks panel's title."""
+    m = TASK_COUNTS.search(term.text())
+    return tuple(int(g) for g in m.groups()) if m else None
+
+
 def results_shown(term: Terminal) -> bool:
     return "×seq" in term.text()
 
@@ -390,6 +402,7 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
         me0 = sum(psutil.Process().cpu_times()[:2])
         busy0 = machine_busy()
         steal0 = getattr(psutil.cpu_times(), "steal", 0.0)
+        marks: dict[str, tuple[float, float]] = {}  # phase -> (when it began, app CPU then)
         # keys, spread over the run, while watching the process tree
         lat: list[float] = []
         misses = 0
@@ -404,6 +417,14 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
             tree.look()
             with term.lock:
                 going = running(term)
+                counts = task_counts(term)
+            if counts is not None:  # the phases: starting, running, ending
+                done, _, waiting = counts
+                if "all_started" not in marks and waiting == 0:
+                    marks["all_started"] = (time.perf_counter(), own_cpu(app))
+                if "first_done" not in marks and done > 0:
+                    marks["first_done"] = (time.perf_counter(), own_cpu(app))
+                    marks.setdefault("all_started", marks["first_done"])  # none ran alone
             if k < keys and time.monotonic() >= next_key and going:
                 show = k % 2 == 0
                 w0, c0 = time.perf_counter(), own_cpu(app)
@@ -428,6 +449,19 @@ def run_scenario(name: str, args: list[str], conc_tui: str, cols: int, rows: int
         me1 = sum(psutil.Process().cpu_times()[:2])
         busy1 = machine_busy()
         steal1 = getattr(psutil.cpu_times(), "steal", 0.0)
+        # CPU by phase: starting (until no task waits), running (until one is done), ending
+        bounds = [("start", (t_start, cpu0))]
+        bounds += [(k, marks[k]) for k in ("all_started", "first_done") if k in marks]
+        bounds.append(("end", (t_end, cpu1)))
+        names = {"start": "starting", "all_started": "running", "first_done": "ending"}
+        out["phases"] = [
+            {"phase": names[a[0]], "s": b[1][0] - a[1][0],
+             "app_cpu_pct": 100 * (b[1][1] - a[1][1]) / (b[1][0] - a[1][0])
+             if b[1][0] > a[1][0] else float("nan")}
+            for a, b in zip(bounds, bounds[1:])]
+        if "first_done" in marks:  # the run before any task ended: starting and running
+            t1, c1 = marks["first_done"]
+            out["app_cpu_before_end_pct"] = 100 * (c1 - cpu0) / (t1 - t_start)
         # the heartbeat while the run went: from its first tick to the "... after" status
         # (the frame that shows it also sets the clock to the final wall time: not a tick)
         with term.lock:
@@ -576,6 +610,12 @@ def main() -> int:
                  f"{r['steal_cores']:.2f} cores\n    pyte at most {r['lag_max_ms']:.0f} ms behind "
                  f"(arrival times are taken before parsing)")
         print(extra)
+        if r.get("phases"):
+            print("    app CPU by phase: " + " · ".join(
+                f"{p['phase']} {p['s']:.1f} s {fmt(p['app_cpu_pct'], '.1f')}%"
+                for p in r["phases"])
+                + (f" · starting and running {r['app_cpu_before_end_pct']:.1f}%"
+                   if "app_cpu_before_end_pct" in r else ""))
         if r["long_gaps"]:
             print("    over 150 ms, after the clock showed: " + ", ".join(
                 f"{v:.1f} s ({ms} ms)" for v, ms in r["long_gaps"]))
