@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 
-_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+#: How every /proc file here is opened: read-only, and never inherited by a child (the
+#: sampler and the probe keep hundreds open while the runner starts its workers).
+READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
 
 def stat_rest(directory: str) -> bytes | None:
@@ -16,7 +18,7 @@ def stat_rest(directory: str) -> bytes | None:
     name: the state first, then the other fields; None when it cannot be read. (The name
     may hold spaces and ")": what follows the last one.)"""
     try:
-        fd = os.open(f"{directory}/stat", _FLAGS)
+        fd = os.open(f"{directory}/stat", READ_FLAGS)
     except OSError:
         return None
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from ..engine.facts import usable_cpus
-from .procfs import stat_rest
+from .procfs import READ_FLAGS, stat_rest
 
 HISTORY = 120  # samples kept per core: a minute at 2 Hz
 #: Above this many threads in the runner, a sample counts them but does not read each one
@@ -232,7 +232,7 @@ class _TreeReader:
         # workers starting were each opened twice, once to read and once to keep), and a
         # process outside the tree is closed after this sample and never read again.
         try:
-            fd = os.open(f"{_PROC}/{pid}/stat", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(f"{_PROC}/{pid}/stat", READ_FLAGS)
         except OSError:
             return None
         fields = _pread_fields(fd)
@@ -295,11 +295,10 @@ class _TreeReader:
     def _keep_open(self, members: set[int]) -> None:
         for pid in [p for p in self.fds if p not in members]:  # ended, or left the tree
             os.close(self.fds.pop(pid))
-        flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
         for pid in members:
             if pid not in self.fds and len(self.fds) < self.max_open:
                 try:
-                    self.fds[pid] = os.open(f"{_PROC}/{pid}/stat", flags)
+                    self.fds[pid] = os.open(f"{_PROC}/{pid}/stat", READ_FLAGS)
                 except OSError:
                     pass  # ended since it was read: the next listing drops it
 

@@ -59,7 +59,7 @@ from operator import attrgetter
 from types import MappingProxyType
 from typing import Callable, Mapping
 
-from .procfs import stat_rest
+from .procfs import READ_FLAGS, stat_rest
 
 STATES = ("running", "core_wait", "lock_wait", "io_wait")
 #: The state of an off-CPU thread when lock and other waits cannot be told apart.
@@ -752,7 +752,7 @@ class ThreadTimeProbe:
         base = f"{self.proc}/{self.root_pid}/task/"
         for tid in list(root.tracks):
             try:
-                fd = os.open(f"{base}{tid}/children", os.O_RDONLY)
+                fd = os.open(f"{base}{tid}/children", READ_FLAGS)
             except OSError:
                 continue
             try:
@@ -809,8 +809,7 @@ class ThreadTimeProbe:
             if not keep_open and proc.fd_stat < 0:
                 return os.stat(f"{self.proc}/{proc.pid}/task").st_nlink - 2
             if proc.fd_stat < 0:
-                proc.fd_stat = os.open(f"{self.proc}/{proc.pid}/task",
-                                       os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+                proc.fd_stat = os.open(f"{self.proc}/{proc.pid}/task", READ_FLAGS)
             return os.fstat(proc.fd_stat).st_nlink - 2
         except OSError:
             return None
@@ -974,15 +973,14 @@ class ThreadTimeProbe:
 
     def _open_track(self, tr: _Track) -> bool:
         path = f"{self.proc}/{tr.pid}/task/{tr.tid}/"
-        flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
         try:
-            tr.fd_st = os.open(path + "schedstat", flags)
+            tr.fd_st = os.open(path + "schedstat", READ_FLAGS)
         except OSError as exc:
             self._open_failed(tr, exc, "schedstat")
             return False
         if self._sc:
             try:
-                tr.fd_sc = os.open(path + "syscall", flags)
+                tr.fd_sc = os.open(path + "syscall", READ_FLAGS)
             except OSError as exc:
                 if exc.errno in _DENIED:
                     self._no_syscall("no permission to read /proc/PID/task/TID/syscall")
