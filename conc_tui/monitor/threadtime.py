@@ -1297,12 +1297,7 @@ class ThreadTimeProbe:
             if extra > 2.0 / self._clk_tck and ended:
                 share = extra / len(ended)
                 for tr in ended:
-                    tr.tot[0] += share
-                    if tr.pub is not None:
-                        p = tr.pub
-                        self._set_pub(tr, ThreadTimes(p.pid, p.tid, p.alive, p.state,
-                                                      Times(*tr.tot), p.last, p.covered_s,
-                                                      t_s))
+                    self._add_running(tr, share, t_s)
                 proc.m[0] += extra
                 self._m_all[0] += extra
                 self._dirty.add(proc)
@@ -1358,12 +1353,19 @@ class ThreadTimeProbe:
             mine = threads.get(id(proc), [])
             mine = [tr for tr in mine if tr.pub is not None] or mine[:1]
             for tr in mine:
-                tr.tot[0] += share / len(mine)
-                p = tr.pub
-                self._set_pub(tr, ThreadTimes(p.pid, p.tid, p.alive, p.state,
-                                              Times(*tr.tot), p.last, p.covered_s, t_s)
-                              if p is not None else
-                              ThreadTimes(tr.pid, tr.tid, tr.alive, "", Times(*tr.tot),
+                self._add_running(tr, share / len(mine), t_s, unread_too=True)
+
+    def _add_running(self, tr: _Track, seconds: float, t_s: float,
+                     unread_too: bool = False) -> None:
+        """Add ``seconds`` running to thread ``tr``'s total and publish it anew; one never
+        read is published only if ``unread_too`` (then its first figures are these)."""
+        tr.tot[0] += seconds
+        p = tr.pub
+        if p is not None:
+            self._set_pub(tr, ThreadTimes(p.pid, p.tid, p.alive, p.state, Times(*tr.tot),
+                                          p.last, p.covered_s, t_s))
+        elif unread_too:
+            self._set_pub(tr, ThreadTimes(tr.pid, tr.tid, tr.alive, "", Times(*tr.tot),
                                           ZERO, tr.covered or t_s, t_s))
 
     def _stat_rest(self, path: str) -> bytes | None:
