@@ -352,6 +352,13 @@ def test_no_proc_or_no_schedstat_is_unavailable(tmp_path):
     assert not snap.available and "not found" in snap.reason
 
 
+def _ticks(probe, clock, n):
+    """``n`` ticks of the probe, 50 ms of its clock apart."""
+    for _ in range(n):
+        clock.advance(0.05)
+        probe.tick()
+
+
 def _set(proc, tid, name, text):
     # Rewrite in place: the probe holds the file open, as it would a /proc file.
     with open(proc / str(ROOT) / "task" / str(tid) / name, "r+") as f:
@@ -440,9 +447,7 @@ def test_an_exited_thread_ends_without_a_zombie_wait(tmp_path):
     probe.tick()
     # It exits and waits to be reaped: no user registers left.
     _set(proc, ROOT + 1, "syscall", "-1 0x0 0x0\n")
-    for _ in range(9):
-        clock.advance(0.05)
-        probe.tick()
+    _ticks(probe, clock, 9)
     snap = probe.stop()
     t = snap.thread(ROOT, ROOT + 1)
     assert not t.alive
@@ -535,9 +540,7 @@ def test_threads_are_listed_again_only_when_their_count_moves(tmp_path, monkeypa
                             clock=clock)
     probe.start(background=False)
     listed.clear()
-    for _ in range(5):  # within one interval: no tree search, and nothing changed
-        clock.advance(0.05)
-        probe.tick()
+    _ticks(probe, clock, 5)  # within one interval: no tree search, and nothing changed
     assert not [p for p in listed if p.endswith("/task")], listed
     d = proc / str(ROOT) / "task" / str(ROOT + 2)  # a thread begins
     d.mkdir()
@@ -606,9 +609,7 @@ def test_what_a_thread_ran_after_its_last_reading_comes_back_from_its_process(tm
     for name in ("schedstat", "syscall"):
         os.unlink(proc / str(ROOT) / "task" / str(ROOT + 1) / name)
     os.rmdir(proc / str(ROOT) / "task" / str(ROOT + 1))
-    for _ in range(10):
-        clock.advance(0.05)
-        probe.tick()
+    _ticks(probe, clock, 10)
     snap = probe.stop()
     t = snap.thread(ROOT, ROOT + 1)
     assert not t.alive
@@ -653,9 +654,7 @@ def test_what_a_reaped_worker_ran_unseen_comes_back_from_its_parent(tmp_path):
     os.rmdir(proc / str(kid) / "task")
     os.unlink(proc / str(kid) / "stat")
     os.rmdir(proc / str(kid))
-    for _ in range(20):
-        clock.advance(0.05)
-        probe.tick()
+    _ticks(probe, clock, 20)
     snap = probe.stop()
     assert snap.process(kid) is not None and not snap.process(kid).alive
     assert snap.process(kid).total.running_s == pytest.approx(0.5, abs=2 / tick)
