@@ -156,6 +156,24 @@ def test_a_pool_that_cannot_start_under_a_low_fd_limit_ends_with_the_reason(tmp_
     assert "Too many open files" in p.stdout
 
 
+def test_thread_time_under_a_low_fd_limit_still_reads_every_thread(tmp_path):
+    """Under ``ulimit -n 64`` the probe's window was one thread: a pool of sleepers was
+    extrapolated from the runner's own threads and came out 93% lock wait."""
+    import resource
+
+    def low_fd_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    out = tmp_path / "r.json"
+    p = run_cli("run", "--mode", "process-pool", "--workers", "60", "--workload", "io",
+                "--sleep", "1", "--tasks", "8", "-q", "--json", str(out), timeout=60,
+                preexec_fn=low_fd_limit)
+    assert p.returncode == 0, p.stdout + p.stderr
+    tt = json.loads(out.read_text())["thread_time"]
+    assert tt["sampled"] is False
+    assert tt["io_wait_s"] > 2 * tt["lock_wait_s"], tt
+
+
 def test_a_killed_runner_says_so():
     src = RunnerSource(RunConfig(mode="threads", workload="io", tasks=2, sleep=30))
     src.start()

@@ -568,16 +568,25 @@ class ThreadTimeProbe:
     # ---- checks and notes ---------------------------------------------------------------
 
     def _fd_budget(self, max_threads: int) -> int:
-        """Two files per thread of the window: keep well inside the open-file limit."""
+        """Two files per thread of the window, from the descriptors still free, keeping a
+        quarter of the limit (at most 256) for everything else. (Under ``ulimit -n 64``
+        a fixed reserve of 256 left a window of one thread: a run's dozen threads were
+        read one an interval, and a sleeping pool was extrapolated from the runner's
+        own threads, all waiting on locks.)"""
         try:
             import resource
 
             soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-            if soft != resource.RLIM_INFINITY:
-                return max(1, min(max_threads, (soft - 256) // 2))
         except (ImportError, OSError, ValueError):
-            pass
-        return max_threads
+            return max_threads
+        if soft == resource.RLIM_INFINITY:
+            return max_threads
+        try:
+            in_use = len(os.listdir("/proc/self/fd"))
+        except OSError:
+            in_use = 0
+        free = soft - in_use - min(256, soft // 4)
+        return max(1, min(max_threads, free // 2))
 
     def _note(self, text: str) -> None:
         if text not in self._notes:  # each said once
