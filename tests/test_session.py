@@ -368,6 +368,23 @@ def test_write_atomic_replaces_whole_and_leaves_no_temp(tmp_path):
     assert _temp_files(tmp_path) == []
 
 
+def test_write_atomic_gives_the_mode_a_plain_open_would(tmp_path):
+    """A saved result is not private: 0666 less the umask, or the mode of the file it
+    replaces (the temporary file it is renamed from is made 0600)."""
+    old = os.umask(0o027)
+    try:
+        fresh = tmp_path / "fresh.json"
+        write_atomic(str(fresh), "{}\n")
+        assert fresh.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
+    kept = tmp_path / "kept.json"
+    kept.write_text("old")
+    kept.chmod(0o604)
+    write_atomic(str(kept), "new\n")
+    assert kept.stat().st_mode & 0o777 == 0o604
+
+
 def test_write_atomic_on_error_keeps_the_old_file_and_no_temp(tmp_path):
     target = tmp_path / "out.json"
     target.write_text("old")
