@@ -283,15 +283,25 @@ def times_json(t: Times, split: bool = True) -> dict:
     return out
 
 
-def _add(a: Times, b: Times) -> Times:
-    return Times(a.running_s + b.running_s, a.core_wait_s + b.core_wait_s,
-                 a.lock_wait_s + b.lock_wait_s, a.io_wait_s + b.io_wait_s,
-                 a.off_cpu_s + b.off_cpu_s)
+def _sum(times: list[Times]) -> Times:
+    """Many ``Times`` added up into one (not a new one per addition: the app sums a
+    thousand workers' every second)."""
+    run = core = lock = io = off = 0.0
+    for t in times:
+        run += t.running_s
+        core += t.core_wait_s
+        lock += t.lock_wait_s
+        io += t.io_wait_s
+        off += t.off_cpu_s
+    return Times(run, core, lock, io, off)
 
 
-def worker_unit(state: RunState, runner_pid: int | None) -> str:
-    """"process" when every task ran in a process of its own tree other than the runner."""
-    pids = {pid for pid, _ in list(state.workers)}
+def worker_unit(state: RunState, runner_pid: int | None,
+                pids: set[int] | None = None) -> str:
+    """"process" when every task ran in a process of its own tree other than the runner.
+    (``pids``: the workers' processes, when the caller has them already.)"""
+    if pids is None:
+        pids = {pid for pid, _ in list(state.workers)}
     if pids and runner_pid is not None and runner_pid not in pids:
         return "process"
     return "thread"
@@ -319,30 +329,29 @@ def breakdown(snap: Snapshot, state: RunState, runner_pid: int | None, *,
     """The run's breakdown from a snapshot: over the run, or ``live`` (the last interval)."""
     if not snap.available:
         return Breakdown(False, reason=snap.reason or "not measured", notes=snap.notes)
-    unit = worker_unit(state, runner_pid)
-    workers = ZERO
-    count = 0
+    keys = list(state.workers)
+    pids = {pid for pid, _ in keys}
+    unit = worker_unit(state, runner_pid, pids)
+    picked: list[Times] = []
     if unit == "process":
-        for pid in {pid for pid, _ in list(state.workers)}:
+        for pid in pids:
             p = snap.process(pid)
             if p is None or (live and not p.alive):
                 continue
-            workers = _add(workers, p.last if live else p.total)
-            count += 1
+            picked.append(p.last if live else p.total)
     else:
-        for pid, tid in list(state.workers):
+        for pid, tid in keys:
             th = snap.thread(pid, tid)
             if th is None or (live and (not th.alive or th.updated_s < snap.wall_s - 1e-6)):
                 continue
-            workers = _add(workers, th.last if live else th.total)
-            count += 1
+            picked.append(th.last if live else th.total)
+    workers, count = _sum(picked), len(picked)
     if live:
         at_once = state.counts.get("running", 0)
     else:
         at_once = most_at_once(state)
         if count:  # every worker of the run, also those the probe's window never read
-            count = len({pid for pid, _ in list(state.workers)}) if unit == "process" \
-                else len(state.workers)
+            count = len(pids) if unit == "process" else len(keys)
     return Breakdown(
         True, notes=snap.notes, lock_split=snap.lock_split, sampled=snap.sampled, live=live,
         wall_s=snap.interval_s if live else snap.wall_s,
