@@ -6,6 +6,7 @@ import time
 import psutil
 
 from conc_tui.monitor import RunConfig, Sampler, Session
+from helpers import wait_for
 
 
 def watch_run(config: RunConfig, interval: float = 0.05, timeout: float = 60):
@@ -177,6 +178,41 @@ def test_the_tree_reader_reads_no_process_outside_the_tree_twice_yet_finds_new_m
         kid = psutil.Process(root.pid).children()[0].pid
         assert kid in looked_at and root.pid in looked_at
         assert os.getpid() not in looked_at
+    finally:
+        os.killpg(root.pid, 9)
+        root.wait()
+
+
+def test_the_tree_reader_lists_proc_only_when_a_pid_was_handed_out(monkeypatch):
+    # With a thousand sleeping workers, listing /proc was a third of a sample: while the
+    # kernel hands out no pid no process can be new, and an ended member fails its read.
+    import os
+    import subprocess
+
+    from conc_tui.monitor import sampler
+    from conc_tui.monitor.sampler import _TreeReader
+
+    root = subprocess.Popen(["bash", "-c", "sleep 60 & sleep 60 & wait"],
+                            start_new_session=True)
+    try:
+        assert wait_for(lambda: len(psutil.Process(root.pid).children()) == 2, 10)
+        monkeypatch.setattr(sampler, "_last_pid", lambda: b"1")
+        reader = _TreeReader(root.pid)
+        assert reader.read()[1] == 3
+
+        kid = psutil.Process(root.pid).children()[0]
+        kid.kill()
+        assert wait_for(lambda: not os.path.exists(f"/proc/{kid.pid}"), 10)  # reaped by bash
+        listings = []
+        real_listdir = os.listdir
+        monkeypatch.setattr(sampler.os, "listdir",
+                            lambda path=".": listings.append(path) or real_listdir(path))
+        assert reader.read()[1] == 2  # the ended one is gone, without a listing
+        assert listings == []
+
+        monkeypatch.setattr(sampler, "_last_pid", lambda: b"2")  # a pid was handed out
+        assert reader.read()[1] == 2
+        assert listings == ["/proc"]
     finally:
         os.killpg(root.pid, 9)
         root.wait()

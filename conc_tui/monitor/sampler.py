@@ -209,6 +209,10 @@ class _TreeReader:
         self.fds: dict[int, int] = {}
         self.max_open = _fd_budget() if max_open is None else max_open
         self.outside: set[int] = set()  # pids seen outside the tree, still listed
+        # Each held file's last line, with its parent and CPU ticks (see read).
+        self._seen: dict[int, tuple[bytes, int, int]] = {}
+        self._last_pid: bytes | None = None  # as /proc/loadavg gave it at the last read
+        self._candidates: set[int] = set()  # the pids that read looked at, less outside
 
     def close(self) -> None:
         for fd in self.fds.values():
@@ -254,53 +258,100 @@ class _TreeReader:
         own = (int(mine[11]) + int(mine[12])) / _TICK
         total = own + (int(mine[13]) + int(mine[14])) / _TICK
         nthreads = int(mine[17])
+        last_pid = _last_pid()
+        if last_pid is not None and last_pid == self._last_pid and self._candidates:
+            # No pid handed out since the last listing: no process is new, so the
+            # candidates are the last ones (an ended one fails its read). Listing /proc
+            # was a third of a sample with a thousand sleeping workers.
+            listed, candidates = None, self._candidates
+        else:
+            try:
+                names = os.listdir(_PROC)
+            except OSError:
+                return None
+            listed = set(map(int, filter(str.isdigit, names)))
+            candidates = listed - self.outside - {root}
+        self._last_pid = last_pid
+        # A loop over the candidates alone: with a thousand workers it is most of a
+        # sample, taken every second.
+        outside, fds, pread = self.outside, self.fds, os.pread
         parent_of: dict[int, int] = {}
-        cpu_of: dict[int, float] = {}
-        try:
-            names = os.listdir(_PROC)
-        except OSError:
-            return None
-        outside, listed = self.outside, set()
-        for name in names:
-            if not name.isdigit():
+        ticks_of: dict[int, int] = {}
+        seen, last = self._seen, {}
+        for pid in candidates:
+            fd = fds.get(pid)
+            data = None
+            if fd is not None:
+                try:
+                    data = pread(fd, 4096, 0)
+                except OSError:
+                    pass
+                if data:
+                    known = seen.get(pid)
+                    if known is not None and known[0] == data:
+                        # The same line as last time (a sleeping worker's never changes):
+                        # the same parent and CPU, without parsing it again.
+                        last[pid] = known
+                        parent_of[pid], ticks_of[pid] = known[1], known[2]
+                        continue
+            # (state=0 ppid=1 ... utime=11 stime=12: the rest is left unsplit)
+            f = data[data.rfind(b")") + 2:].split(None, 13) if data else self._fields(pid)
+            if f is None or len(f) < 14:
                 continue
-            pid = int(name)
-            listed.add(pid)
-            if pid == root or pid in outside:
-                continue
-            f = self._fields(pid)
-            if f is None or len(f) < 18:
-                continue
-            parent_of[pid] = int(f[1])
-            cpu_of[pid] = (int(f[11]) + int(f[12])) / _TICK
+            parent_of[pid] = ppid = int(f[1])
+            ticks_of[pid] = ticks = int(f[11]) + int(f[12])
+            if data:
+                last[pid] = (data, ppid, ticks)
+        self._seen = last
         children: dict[int, list[int]] = {}
         for pid, ppid in parent_of.items():
             children.setdefault(ppid, []).append(pid)
         members = {root}
-        stack, procs = list(children.get(root, ())), 1
+        stack, procs, ticks = list(children.get(root, ())), 1, 0
         while stack:
             pid = stack.pop()
             procs += 1
             members.add(pid)
-            total += cpu_of[pid]
+            ticks += ticks_of[pid]
             stack.extend(children.get(pid, ()))
-        outside &= listed  # a pid no longer listed has ended: if it comes back, look again
-        # (Only when its parent was listed too: one started during the listing may be the
-        # child of a new member not yet listed.)
-        outside.update(pid for pid, ppid in parent_of.items()
-                       if pid not in members and (ppid in listed or ppid == 0))
+        total += ticks / _TICK
+        if listed is not None:
+            outside &= listed  # a pid no longer listed has ended: if it comes back, look again
+            # (Only when its parent was listed too: one started during the listing may be
+            # the child of a new member not yet listed.)
+            outside.update(pid for pid, ppid in parent_of.items()
+                           if pid not in members and (ppid in listed or ppid == 0))
+            self._candidates = set(parent_of) - outside
+        else:
+            self._candidates = set(parent_of)  # less those that ended
         self._keep_open(members)
         return total, procs, own, nthreads
 
     def _keep_open(self, members: set[int]) -> None:
-        for pid in [p for p in self.fds if p not in members]:  # ended, or left the tree
+        for pid in self.fds.keys() - members:  # ended, or left the tree
             os.close(self.fds.pop(pid))
-        for pid in members:
-            if pid not in self.fds and len(self.fds) < self.max_open:
+        for pid in members - self.fds.keys():
+            if len(self.fds) < self.max_open:
                 try:
                     self.fds[pid] = os.open(f"{_PROC}/{pid}/stat", READ_FLAGS)
                 except OSError:
                     pass  # ended since it was read: the next listing drops it
+
+
+def _last_pid() -> bytes | None:
+    """The last pid the kernel handed out (in this pid namespace), from /proc/loadavg's
+    fifth field; None when it cannot be read."""
+    try:
+        fd = os.open(f"{_PROC}/loadavg", READ_FLAGS)
+    except OSError:
+        return None
+    try:
+        fields = os.read(fd, 256).split()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return fields[4] if len(fields) >= 5 else None
 
 
 def _pread_fields(fd: int) -> list[bytes] | None:
