@@ -179,15 +179,20 @@ async def test_full_garbage_collections_are_made_where_the_clock_cannot_see_them
     async with app.run_test(size=(120, 40)):
         assert gc.get_threshold()[:2] == before[:2]
         assert gc.get_threshold()[2] >= 1_000_000  # no automatic full passes
-        monkeypatch.setattr(gc, "collect", lambda *a: collected.append(a) or 0)
+        monkeypatch.setattr(gc, "collect", lambda *a: collected.append("collect") or 0)
+        monkeypatch.setattr(gc, "freeze", lambda: collected.append("freeze"))
+        monkeypatch.setattr(gc, "unfreeze", lambda: collected.append("unfreeze"))
         app.terminal._last_gc = 0.0
         app.terminal.collect_garbage()
         app.terminal.collect_garbage()  # not due again for GC_S seconds
-        assert len(collected) == 1
-        app.terminal.collect_garbage(force=True)
-        assert len(collected) == 2
+        # what survived is set aside: the next pass during the run skips it
+        assert collected == ["collect", "freeze"]
+        app.terminal.collect_garbage(force=True)  # the run ended: a pass over everything
+        assert collected == ["collect", "freeze", "unfreeze", "collect", "freeze"]
         monkeypatch.undo()
+        assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0  # given back with the thresholds
 
 
 class SlowSampler(ScriptedSampler):
