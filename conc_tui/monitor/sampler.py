@@ -212,7 +212,7 @@ class _TreeReader:
         # Each held file's last line, with its parent and CPU ticks (see read).
         self._seen: dict[int, tuple[bytes, int, int]] = {}
         self._last_pid: bytes | None = None  # as /proc/loadavg gave it at the last read
-        self._candidates: set[int] = set()  # the pids that read looked at, less outside
+        self._candidates: set[int] | None = None  # the pids read looked at, less outside
 
     def close(self) -> None:
         for fd in self.fds.values():
@@ -259,7 +259,8 @@ class _TreeReader:
         total = own + (int(mine[13]) + int(mine[14])) / _TICK
         nthreads = int(mine[17])
         last_pid = _last_pid()
-        if last_pid is not None and last_pid == self._last_pid and self._candidates:
+        if (last_pid is not None and last_pid == self._last_pid
+                and self._candidates is not None):
             # No pid handed out since the last listing: no process is new, so the
             # candidates are the last ones (an ended one fails its read). Listing /proc
             # was a third of a sample with a thousand sleeping workers.
