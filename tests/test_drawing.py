@@ -187,8 +187,14 @@ async def test_full_garbage_collections_are_made_where_the_clock_cannot_see_them
         app.terminal.collect_garbage()  # not due again for GC_S seconds
         # what survived is set aside: the next pass during the run skips it
         assert collected == ["collect", "freeze"]
-        app.terminal.collect_garbage(force=True)  # the run ended: a pass over everything
-        assert collected == ["collect", "freeze", "unfreeze", "collect", "freeze"]
+        app.terminal.collect_garbage(force=True)  # the run ended: the clock stands still
+        assert collected == ["collect", "freeze"] * 2
+        del collected[:]
+        app.terminal._last_gc = 0.0
+        app.terminal.collect_garbage(idle=True)  # between runs: over what runs set aside
+        assert collected == ["unfreeze", "collect", "freeze"]
+        app.terminal.collect_garbage(force=True, idle=True)  # nothing new was set aside
+        assert collected == ["unfreeze", "collect", "freeze", "collect", "freeze"]
         monkeypatch.undo()
         assert gc.get_freeze_count() > 0
     assert gc.get_threshold() == before

@@ -20,7 +20,7 @@ class SampleFeed:
         """The sample timer between runs; during a run the app's frames pace the samples."""
         if not self.ctl.busy or not self.live:
             self.request()
-            self.app.terminal.collect_garbage()
+            self.app.terminal.collect_garbage(idle=not self.ctl.busy)
 
     def request(self) -> None:
         """Take a sample; without timers (``live=False``, tests) at once, on this thread.

@@ -38,6 +38,7 @@ class Terminal:
         self._tty_fd: int | None = None
         self._gc_threshold: tuple[int, int, int] | None = None  # while the app collects
         self._last_gc = 0.0
+        self._run_frozen = False  # objects frozen by passes during a run, not yet thawed
 
     def install(self, *, headless: bool) -> None:
         """Take over full collections, signals, and watch the terminal (unless headless)."""
@@ -68,23 +69,26 @@ class Terminal:
                     pass  # the loop is closing: nothing to give back
         self._signals = []
 
-    def collect_garbage(self, force: bool = False) -> None:
+    def collect_garbage(self, force: bool = False, idle: bool = False) -> None:
         """A full collection if one is due (or ``force``), once the app has taken them over;
-        call it only where a pause of ~40 ms shows nowhere.
+        call it only where a pause of ~40 ms shows nowhere. ``idle``: no run is going.
 
-        What survives a collection is frozen, so that the next one during a run goes over
-        what came since, not again over every task, track and line of a run of thousands
-        (a pass every 20 s was a sixteenth of the app's drawing thread at 10,000 tasks).
-        ``force`` (a run has ended: the clock stands still) unfreezes first and goes over
-        everything, so cycles among what was set aside are freed once per run."""
+        What survives a collection is frozen, so that the next one goes over what came
+        since, not again over every task, track and line of a run of thousands (a pass
+        every 20 s had been a sixteenth of the drawing thread's time at 10,000 tasks, and
+        the pass as a run ends, over all of them, ~25 ms). Cycles among what was frozen
+        during runs are freed by the first due pass between runs, which unfreezes first."""
         if self._gc_threshold is None:
             return
-        if force or time.monotonic() - self._last_gc >= self.GC_S:
-            if force:
-                gc.unfreeze()
-            gc.collect()
-            gc.freeze()
-            self._last_gc = time.monotonic()
+        if not force and time.monotonic() - self._last_gc < self.GC_S:
+            return
+        if idle and self._run_frozen:
+            gc.unfreeze()
+            self._run_frozen = False
+        gc.collect()
+        gc.freeze()
+        self._run_frozen = self._run_frozen or not idle
+        self._last_gc = time.monotonic()
 
     def alive(self) -> bool:
         """False once our terminal has hung up (a shell with ``trap '' HUP`` can keep the
