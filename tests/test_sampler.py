@@ -196,7 +196,7 @@ def test_the_tree_reader_lists_proc_only_when_a_pid_was_handed_out(monkeypatch):
                             start_new_session=True)
     try:
         assert wait_for(lambda: len(psutil.Process(root.pid).children()) == 2, 10)
-        monkeypatch.setattr(sampler, "_last_pid", lambda: b"1")
+        monkeypatch.setattr(sampler, "_last_pid", lambda: 1)
         reader = _TreeReader(root.pid)
         assert reader.read()[1] == 3
 
@@ -210,7 +210,7 @@ def test_the_tree_reader_lists_proc_only_when_a_pid_was_handed_out(monkeypatch):
         assert reader.read()[1] == 2  # the ended one is gone, without a listing
         assert listings == []
 
-        monkeypatch.setattr(sampler, "_last_pid", lambda: b"2")  # a pid was handed out
+        monkeypatch.setattr(sampler, "_last_pid", lambda: 2)  # a pid was handed out
         assert reader.read()[1] == 2
         assert listings == ["/proc"]
     finally:

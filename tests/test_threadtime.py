@@ -659,3 +659,30 @@ def test_what_a_reaped_worker_ran_unseen_comes_back_from_its_parent(tmp_path):
     assert snap.process(kid) is not None and not snap.process(kid).alive
     assert snap.process(kid).total.running_s == pytest.approx(0.5, abs=2 / tick)
     assert snap.thread(kid, kid).total.running_s == pytest.approx(0.5, abs=2 / tick)
+
+
+def test_the_tree_is_searched_again_only_when_the_machine_moved(tmp_path):
+    # A search of a thousand sleeping workers finds nothing new and was a third of the
+    # probe's cost: while no process or thread began or was reaped anywhere (the counters
+    # in /proc/loadavg), due searches are let pass, up to SEARCH_AT_LEAST of them.
+    from conc_tui.monitor import threadtime
+
+    proc = fake_proc(tmp_path, [ROOT])
+    loadavg = proc / "loadavg"
+    loadavg.write_text("0.00 0.00 0.00 1/100 5000\n")
+    clock = FakeClock()
+    probe = ThreadTimeProbe(ROOT, hz=20, interval=0.5, proc=str(proc), machine="x86_64",
+                            clock=clock)
+    probe.start(background=False)
+    searches = []
+    real = probe._discover
+    probe._discover = lambda now, first=False: searches.append(now) or real(now, first)
+    _ticks(probe, clock, 10 * 4)  # 4 s: searches are due every interval or two at most
+    assert searches == []
+    loadavg.write_text("0.00 0.00 0.00 1/101 5001\n")  # a thread began somewhere
+    _ticks(probe, clock, 10)
+    assert len(searches) == 1
+    # Unmoved, a due search waits SEARCH_AT_LEAST intervals at most.
+    _ticks(probe, clock, 10 * (threadtime.SEARCH_AT_LEAST + 8))
+    assert len(searches) == 2
+    probe.stop()

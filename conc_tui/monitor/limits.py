@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..engine import registry
 from .config import ConfigError, RunConfig
+from .procfs import pid_counters
 
 try:
     import resource
@@ -51,12 +52,9 @@ def _read_int(path: str) -> int | None:
 
 
 def _threads_now() -> int:
-    """Threads on the whole machine now: the 4th field of /proc/loadavg ("2/1234")."""
-    try:
-        with open("/proc/loadavg") as fh:
-            return int(fh.read().split()[3].split("/")[1])
-    except (OSError, IndexError, ValueError):
-        return 0
+    """Threads on the whole machine now (0 when it cannot be told)."""
+    counters = pid_counters()
+    return counters[0] if counters is not None else 0
 
 
 def _pids_cgroup() -> str | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from ..engine.facts import usable_cpus
-from .procfs import READ_FLAGS, stat_rest
+from .procfs import READ_FLAGS, pid_counters, stat_rest
 
 HISTORY = 120  # samples kept per core: a minute at 2 Hz
 #: Above this many threads in the runner, a sample counts them but does not read each one
@@ -211,7 +211,7 @@ class _TreeReader:
         self.outside: set[int] = set()  # pids seen outside the tree, still listed
         # Each held file's last line, with its parent and CPU ticks (see read).
         self._seen: dict[int, tuple[bytes, int, int]] = {}
-        self._last_pid: bytes | None = None  # as /proc/loadavg gave it at the last read
+        self._last_pid: int | None = None  # as /proc/loadavg gave it at the last read
         self._candidates: set[int] | None = None  # the pids read looked at, less outside
 
     def close(self) -> None:
@@ -339,20 +339,10 @@ class _TreeReader:
                     pass  # ended since it was read: the next listing drops it
 
 
-def _last_pid() -> bytes | None:
-    """The last pid the kernel handed out (in this pid namespace), from /proc/loadavg's
-    fifth field; None when it cannot be read."""
-    try:
-        fd = os.open(f"{_PROC}/loadavg", READ_FLAGS)
-    except OSError:
-        return None
-    try:
-        fields = os.read(fd, 256).split()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    return fields[4] if len(fields) >= 5 else None
+def _last_pid() -> int | None:
+    """The last pid the kernel handed out (in this pid namespace), or None."""
+    counters = pid_counters(_PROC)
+    return counters[1] if counters is not None else None
 
 
 def _pread_fields(fd: int) -> list[bytes] | None:

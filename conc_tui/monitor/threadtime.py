@@ -59,7 +59,7 @@ from operator import attrgetter
 from types import MappingProxyType
 from typing import Callable, Mapping
 
-from .procfs import READ_FLAGS, stat_rest
+from .procfs import READ_FLAGS, pid_counters, stat_rest
 
 STATES = ("running", "core_wait", "lock_wait", "io_wait")
 #: The state of an off-CPU thread when lock and other waits cannot be told apart.
@@ -89,6 +89,10 @@ DEFAULT_MAX_THREADS = 128
 #: every half minute or so (their shares are what the verdict reads).
 COST_TARGET = 0.005
 MIN_WINDOW = 16
+#: Due tree searches let pass while nothing began or was reaped on the machine: a worker
+#: that has exited but is not reaped yet is found by the search after them (see
+#: ``ThreadTimeProbe._machine_moved``).
+SEARCH_AT_LEAST = 16
 
 # futex(2) by machine (uname -m). The GIL and Python's locks sleep in futex. 32-bit ABIs
 # built with 64-bit time use futex_time64 (422); futex_waitv (449) has one number everywhere.
@@ -393,6 +397,8 @@ class ThreadTimeProbe:
         self._sched_ns = int((1.0 / self.sched_hz - 0.5 / self.hz) * 1e9)
         self._next_sched = 0
         self._next_discovery = 0
+        self._mark: tuple[int, int] | None = None  # pid_counters at the last search
+        self._let_pass = 0  # due searches not made since, the machine unmoved
         self._tree_pids: frozenset[int] = frozenset()  # what the last search found
         # Process state and the stat fields after the parent, read by the last scan.
         self._states: dict[int, tuple[bytes, bytes]] = {}
@@ -448,6 +454,7 @@ class ThreadTimeProbe:
                 self._sys_procs = sum(1 for n in os.listdir(self.proc) if n.isdigit())
             except OSError:
                 pass
+            self._mark = pid_counters(self.proc)
             self._discover(now, first=True)
             if list(self._procs) == [self.root_pid]:  # no child yet: see _settle_reaped
                 self._reaped_base = self._stat_cpu(self.root_pid, children=True)
@@ -711,6 +718,20 @@ class ThreadTimeProbe:
         iv_s = max(self.interval, self._iv_ns / 1e9 + 0.5 / self.hz)
         wait_s = max(iv_s * (1 << self._quiet), cost * 400)
         self._next_discovery = now + int(wait_s * 1e9)
+
+    def _machine_moved(self) -> bool:
+        """Whether a search of the tree is worth making: a process or thread has begun or
+        been reaped somewhere since the last one (the machine's thread count and last pid,
+        /proc/loadavg), or ``SEARCH_AT_LEAST`` due searches were let pass. A search of a
+        thousand workers was a third of the probe's cost, and found nothing new while they
+        slept; one that ends is found at its reaping now, where it waited for its turn.
+        (A worker that exited and is not reaped yet is found by the search it is due.)"""
+        mark = pid_counters(self.proc)
+        if mark is None or mark != self._mark or self._let_pass >= SEARCH_AT_LEAST:
+            self._mark, self._let_pass = mark, 0
+            return True
+        self._let_pass += 1
+        return False
 
     def _list_tids(self, pid: int) -> set[int]:
         try:
@@ -1256,7 +1277,7 @@ class ThreadTimeProbe:
         if final:
             self._publish(now, measured, dt_s, counts, keep_live=self._pub)
             return
-        if now >= self._next_discovery:
+        if now >= self._next_discovery and self._machine_moved():
             self._discover(now)
         self._adapt(dt_s)
         self._rotate()
