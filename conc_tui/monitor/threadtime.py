@@ -27,7 +27,8 @@ costs several times more). Above ``max_threads`` live threads the probe reads a 
 window of ``max_threads`` of them per interval and scales the sums up by the share of
 thread time it covered; the snapshot says so (``sampled``, ``sampled_fraction``). Listing
 a process's threads is itself costly at thousands of threads, so the tree is searched at
-most every interval and less often when that takes long; processes with a few threads
+most every interval, less often when that takes long, and not while no process or thread
+began or was reaped on the machine (/proc/loadavg's counters); processes with a few threads
 are relisted every tick, so that short-lived threads are seen (one that lives less than
 a tick, 0.1 s, can still be missed, and an ending thread loses what it did after its
 last reading).
