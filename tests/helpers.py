@@ -41,15 +41,17 @@ CLI_ENV.pop("FORCE_COLOR", None)
 
 def run_cli(*args: str, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
     """Run ``conc-tui ARGS`` with stdin, stdout and stderr not terminals."""
+    kwargs.setdefault("env", CLI_ENV)
     return subprocess.run(conc_tui_command() + list(args), capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=timeout, env=CLI_ENV, **kwargs)
+                          stdin=subprocess.DEVNULL, timeout=timeout, **kwargs)
 
 
 def popen_cli(*args: str, **kwargs) -> subprocess.Popen:
     """Start ``conc-tui ARGS`` in its own session (as a shell job would be), output piped."""
+    kwargs.setdefault("env", CLI_ENV)
     return subprocess.Popen(conc_tui_command() + list(args), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-                            start_new_session=True, env=CLI_ENV, **kwargs)
+                            start_new_session=True, **kwargs)
 
 
 DONE_LINE = re.compile(r"^(\d+) is done\b", re.M)

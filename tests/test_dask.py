@@ -8,32 +8,51 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 
 import psutil
 import pytest
 
 from conc_tui.monitor import RunConfig, Session
 from conc_tui.monitor.config import ConfigError, check_mode_available
-from helpers import popen_cli, run_cli
+from helpers import CLI_ENV, popen_cli, run_cli
 
 pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 
-def dask_processes() -> list[psutil.Process]:
-    """Every Dask host, scheduler, nanny or worker process of these tests."""
+TAG = "CONC_TUI_TEST_DASK"
+
+
+@pytest.fixture
+def tag(monkeypatch) -> str:
+    """A mark in the environment that every process the test starts inherits (the
+    processes a kill orphans too), so that only the test's own Dask processes are looked
+    at, not another program's multiprocessing children."""
+    value = uuid.uuid4().hex
+    monkeypatch.setenv(TAG, value)
+    return value
+
+
+def dask_processes(tag: str) -> list[psutil.Process]:
+    """Every Dask host, scheduler, nanny or worker process started with ``tag``."""
     out = []
     for p in psutil.process_iter(["cmdline"]):
         cmd = " ".join(p.info["cmdline"] or [])
-        if ("conc_tui.monitor.dask_host" in cmd or "spawn_main" in cmd
+        if not ("conc_tui.monitor.dask_host" in cmd or "spawn_main" in cmd
                 or "distributed.cli" in cmd or "dask scheduler" in cmd):
-            out.append(p)
+            continue
+        try:
+            if p.environ().get(TAG) == tag:
+                out.append(p)
+        except psutil.Error:
+            pass  # ended since it was listed
     return out
 
 
-def gone_within(seconds: float) -> bool:
+def gone_within(tag: str, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if not [p for p in dask_processes() if p.is_running()
+        if not [p for p in dask_processes(tag) if p.is_running()
                 and p.status() != psutil.STATUS_ZOMBIE]:
             return True
         time.sleep(0.2)
@@ -46,7 +65,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_local_cluster_runs_every_task_live_with_worker_names(tmp_path):
+def test_a_local_cluster_runs_every_task_live_with_worker_names(tmp_path, tag):
     session = Session(RunConfig(mode="dask", workload="io", tasks=6, sleep=0.6,
                                 workers=2)).start()
     seen_progress = set()
@@ -63,7 +82,7 @@ def test_a_local_cluster_runs_every_task_live_with_worker_names(tmp_path):
     assert kinds.count("task-started") == 6 and kinds.count("task-done") == 6
     assert len({t.where for t in result.task_results}) == 2  # two workers, by name
     assert seen_progress, "progress never moved between 0 and 1"
-    assert gone_within(5)
+    assert gone_within(tag, 5)
 
 
 def test_the_cli_run_writes_worker_names_and_a_dead_address_is_refused(tmp_path):
@@ -132,14 +151,14 @@ def test_a_separately_started_scheduler_and_two_workers(tmp_path):
 
 
 @pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
-def test_stopping_or_killing_conc_tui_leaves_no_dask_process(how):
+def test_stopping_or_killing_conc_tui_leaves_no_dask_process(how, tag):
     cli = popen_cli("run", "--mode", "dask", "--workers", "2", "--workload", "io",
-                    "--sleep", "30", "--tasks", "4")
+                    "--sleep", "30", "--tasks", "4", env=dict(CLI_ENV, **{TAG: tag}))
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(dask_processes()) < 3:
+        while time.monotonic() < deadline and len(dask_processes(tag)) < 3:
             time.sleep(0.2)
-        assert len(dask_processes()) >= 3, "the cluster did not come up"
+        assert len(dask_processes(tag)) >= 3, "the cluster did not come up"
         time.sleep(1.0)
         tree = psutil.Process(cli.pid).children(recursive=True)
         # The nannies' queues hold named semaphores, files in /dev/shm (twelve for two
@@ -151,7 +170,7 @@ def test_stopping_or_killing_conc_tui_leaves_no_dask_process(how):
     finally:
         if cli.poll() is None:
             cli.kill()
-    assert gone_within(5), f"Dask processes left after {how}"
+    assert gone_within(tag, 5), f"Dask processes left after {how}"
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and (
             [f for f in sems if os.path.exists(f)] or alive(tree)):
@@ -183,7 +202,7 @@ def alive(procs) -> list[str]:
     return out
 
 
-def test_a_killed_worker_has_its_task_run_elsewhere():
+def test_a_killed_worker_has_its_task_run_elsewhere(tag):
     session = Session(RunConfig(mode="dask", workload="io", tasks=4, sleep=2.0,
                                 workers=2)).start()
     notes = []
@@ -202,7 +221,7 @@ def test_a_killed_worker_has_its_task_run_elsewhere():
     assert [t.status for t in result.task_results] == ["done"] * 4
     assert session.tasks[victim.id].restarts >= 1
     assert any(f"task {victim.id} restarted" in note for note in notes)
-    assert gone_within(5)
+    assert gone_within(tag, 5)
 
 
 def test_without_dask_the_mode_says_how_to_install_it(monkeypatch):
