@@ -193,10 +193,11 @@ class _TreeReader:
     """The CPU of one process tree from /proc, a sample at a time, keeping each member's
     stat file open between samples.
 
-    Every sample lists /proc and reads each process's stat to find the tree (a process's
-    parent can change); a member's file is re-read with ``pread`` (2-3 us) instead of
-    opened, read and closed (~10 us), which with a thousand workers was most of a sample.
-    At most ``max_open`` files are held; the rest are opened each time, as before.
+    Every sample reads each candidate's stat to find the tree (a process's parent can
+    change); a member's file is re-read with ``pread`` (2-3 us) instead of opened, read and
+    closed (~10 us), which with a thousand workers was most of a sample. At most
+    ``max_open`` files are held; the rest are opened each time, as before. /proc is listed
+    for new candidates only when the kernel has handed out a pid since the last sample.
 
     A process found outside the tree is not read again while its pid stays listed: it
     cannot join the tree (a process is only ever re-parented to init or a subreaper, which
