@@ -677,7 +677,7 @@ def test_the_tree_is_searched_again_only_when_the_machine_moved(tmp_path):
     searches = []
     real = probe._discover
     probe._discover = lambda now, first=False: searches.append(now) or real(now, first)
-    _ticks(probe, clock, 10 * 4)  # 4 s: searches are due every interval or two at most
+    _ticks(probe, clock, 10 * 4)  # 4 intervals: a search would be due by now
     assert searches == []
     loadavg.write_text("0.00 0.00 0.00 1/101 5001\n")  # a thread began somewhere
     _ticks(probe, clock, 10)

@@ -29,6 +29,12 @@ def stat_rest(directory: str) -> bytes | None:
         os.close(fd)
 
 
+def stat_fields(data: bytes, maxsplit: int = -1) -> list[bytes]:
+    """A stat line's fields after the command name (the state first), the last
+    ``maxsplit``-th holding the rest unsplit."""
+    return data.rpartition(b")")[2].split(None, maxsplit)
+
+
 def pid_counters(proc: str = "/proc") -> tuple[int, int] | None:
     """(threads on the machine, the last pid handed out) from ``PROC/loadavg``'s 4th and
     5th fields ("2/1234 5678"), or None. While both stay the same, no process or thread

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import psutil
 
 from ..engine.facts import usable_cpus
-from .procfs import READ_FLAGS, pid_counters, stat_rest
+from .procfs import READ_FLAGS, pid_counters, stat_fields, stat_rest
 
 HISTORY = 120  # samples kept per core: a minute at 2 Hz
 #: Above this many threads in the runner, a sample counts them but does not read each one
@@ -297,7 +297,7 @@ class _TreeReader:
                         parent_of[pid], ticks_of[pid] = known[1], known[2]
                         continue
             # (state=0 ppid=1 ... utime=11 stime=12: the rest is left unsplit)
-            f = data[data.rfind(b")") + 2:].split(None, 13) if data else self._fields(pid)
+            f = stat_fields(data, 13) if data else self._fields(pid)
             if f is None or len(f) < 14:
                 continue
             parent_of[pid] = ppid = int(f[1])
@@ -353,7 +353,7 @@ def _pread_fields(fd: int) -> list[bytes] | None:
         data = os.pread(fd, 4096, 0)
     except OSError:
         return None
-    return data[data.rfind(b")") + 2:].split(maxsplit=18) if data else None
+    return stat_fields(data, 18) if data else None
 
 
 def _fd_budget() -> int:
